@@ -1,0 +1,262 @@
+"""ClientWebSocketResponse: the public WebSocket object, with aiohttp's surface.
+
+The connection's reader (``connection.WebSocketConnection``) answers pings,
+completes the close handshake and runs the heartbeat whether or not anyone is
+inside ``receive()``; this class adds aiohttp's calling conventions on top.
+"""
+
+from __future__ import annotations
+
+import json
+from types import TracebackType
+from typing import Any, Callable
+
+from multidict import CIMultiDictProxy
+
+from .connection import WebSocketConnection
+from .exceptions import WSMessageTypeError
+from .frames import OP_BINARY, OP_PING, OP_PONG, OP_TEXT
+from .models import DEFAULT_WS_TIMEOUT, ClientWSTimeout, WSMessage, WSMsgType
+
+__all__ = ("WebSocketBase", "ClientWebSocketResponse")
+
+#: After this many ``receive()`` calls on a closed connection, raise instead of
+#: returning CLOSED again (aiohttp's guard against busy loops).
+_CLOSED_RECEIVE_LIMIT = 5
+
+
+def _as_bytes(data: bytes | bytearray | memoryview | str, what: str) -> bytes:
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"{what} must be bytes or str, got {type(data).__name__}")
+
+
+class WebSocketBase:
+    """The send/receive/close API shared by the client and the server role."""
+
+    def __init__(
+        self,
+        conn: WebSocketConnection,
+        *,
+        protocol: str | None = None,
+        timeout: ClientWSTimeout = DEFAULT_WS_TIMEOUT,
+        autoclose: bool = True,
+        autoping: bool = True,
+    ) -> None:
+        self._conn = conn
+        self._protocol = protocol
+        self._timeout = timeout
+        self._autoclose = autoclose
+        self._autoping = autoping
+        self._closed_receives = 0
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """``True`` once the close handshake completed, the connection failed
+        or the TCP connection ended."""
+        return self._conn.closed or self._conn.lost
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code (RFC 6455 §7.1.5): the peer's (1005 for a close frame
+        without one), the code of a failure (1002, 1007, 1009, ...), 1006 for an
+        abnormal end; ``None`` while open."""
+        return self._conn.core.close_code
+
+    @property
+    def close_reason(self) -> str:
+        """The peer's close reason (RFC 6455 §7.1.6), ``""`` if none."""
+        return self._conn.core.close_reason
+
+    @property
+    def protocol(self) -> str | None:
+        """The subprotocol the server chose (Sec-WebSocket-Protocol), or ``None``."""
+        return self._protocol
+
+    @property
+    def compress(self) -> int:
+        """Negotiated permessage-deflate window bits; 0 when not negotiated."""
+        return 0
+
+    @property
+    def client_notakeover(self) -> bool:
+        """Whether client_no_context_takeover was negotiated."""
+        return False
+
+    @property
+    def autoping(self) -> bool:
+        """Pings are answered by the reader and PING/PONG are not returned."""
+        return self._autoping
+
+    @property
+    def autoclose(self) -> bool:
+        """A close frame from the peer is answered by the reader at once."""
+        return self._autoclose
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """Transport information (``"peername"``, ``"sockname"``, ``"ssl_object"``,
+        ``"peercert"``, ...), as ``asyncio.BaseTransport.get_extra_info``."""
+        transport = self._conn.transport
+        if transport is None:
+            return default
+        return transport.get_extra_info(name, default)
+
+    def exception(self) -> BaseException | None:
+        """The error that ended the connection (a ``WebSocketError`` for a
+        protocol violation, ``ServerTimeoutError`` for a missed heartbeat pong,
+        ``ClientConnectionResetError`` for a reset), or ``None``."""
+        return self._conn.exception
+
+    # -- sending -----------------------------------------------------------------
+
+    async def send_str(self, data: str, compress: int | None = None) -> None:
+        """Send a TEXT message (UTF-8). Raises ``TypeError`` if *data* is not
+        ``str``, ``ClientConnectionResetError`` once closing has started.
+        *compress* only matters when permessage-deflate is negotiated."""
+        if not isinstance(data, str):
+            raise TypeError(f"data argument must be str ({type(data)!r})")
+        await self._conn.send_message(data.encode("utf-8"), OP_TEXT)
+
+    async def send_bytes(self, data: bytes | bytearray | memoryview, compress: int | None = None) -> None:
+        """Send a BINARY message. Raises ``TypeError`` for other types,
+        ``ClientConnectionResetError`` once closing has started."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        await self._conn.send_message(bytes(data), OP_BINARY)
+
+    async def send_json(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], str] = json.dumps,
+    ) -> None:
+        """Send ``dumps(data)`` as a TEXT message."""
+        await self.send_str(dumps(data), compress=compress)
+
+    async def send_frame(
+        self, message: bytes, opcode: WSMsgType | int, compress: int | None = None, *, fin: bool = True
+    ) -> None:
+        """Send one raw frame with *opcode* (RFC 6455 §5.2). With ``fin=False`` a
+        TEXT/BINARY frame starts a fragmented message that CONTINUATION frames
+        carry on; the last one has ``fin=True`` (§5.4). Raises ``ValueError`` for
+        control-frame rule breaks, ``ClientConnectionResetError`` when closing."""
+        await self._conn.send_frame(_as_bytes(message, "message"), int(opcode), fin)
+
+    async def ping(self, message: bytes | str = b"") -> None:
+        """Send a ping. Payload at most 125 bytes, else ``ValueError`` (§5.5)."""
+        await self._conn.send_frame(_as_bytes(message, "message"), OP_PING)
+
+    async def pong(self, message: bytes | str = b"") -> None:
+        """Send an unsolicited pong (§5.5.3); at most 125 bytes, else ``ValueError``."""
+        await self._conn.send_frame(_as_bytes(message, "message"), OP_PONG)
+
+    # -- closing -------------------------------------------------------------------
+
+    async def close(self, *, code: int = 1000, message: bytes | str = b"") -> bool:
+        """Send a close frame with *code* and *message* (the close reason), wait
+        for the peer's close frame and the end of TCP, bounded by
+        ``ClientWSTimeout.ws_close`` seconds (then abort, close code 1006).
+
+        Returns ``True`` if this call closed the connection, ``False`` if it
+        was already closed. Raises ``ValueError`` before sending anything for a
+        code a peer may not receive (RFC 6455 §7.4) or a reason over 123 bytes.
+        """
+        return await self._conn.close(code, message, self._timeout.ws_close)
+
+    # -- receiving -----------------------------------------------------------------
+
+    async def receive(self, timeout: float | None = None) -> WSMessage:
+        """The next message (aiohttp's contract).
+
+        TEXT/BINARY messages in order; with ``autoping=False`` also PING and
+        PONG. Then, once: CLOSE (``data`` = close code, ``extra`` = reason) if
+        the peer closed, ERROR (``data`` = exception) if the connection
+        failed, or CLOSING when this side's ``close()`` began while waiting.
+        After that CLOSED; after 5 more calls, ``RuntimeError``.
+
+        *timeout* (seconds) defaults to ``ClientWSTimeout.ws_receive``; on expiry
+        ``asyncio.TimeoutError`` is raised and the connection stays open.
+        Raises ``RuntimeError`` if another task is already receiving.
+        """
+        if timeout is None:
+            timeout = self._timeout.ws_receive
+        msg = await self._conn.receive(timeout)
+        if msg.tp is WSMsgType.CLOSED:
+            self._closed_receives += 1
+            if self._closed_receives > _CLOSED_RECEIVE_LIMIT:
+                raise RuntimeError("WebSocket connection is closed.")
+        return msg
+
+    async def _receive_type(self, tp: WSMsgType, timeout: float | None) -> Any:
+        msg = await self.receive(timeout)
+        if msg.tp is not tp:
+            raise WSMessageTypeError(f"Received message {msg.tp}:{msg.data!r} is not {tp!r}")
+        return msg.data
+
+    async def receive_str(self, *, timeout: float | None = None) -> str:
+        """The next message's text. Raises ``WSMessageTypeError`` if it is not TEXT."""
+        data: str = await self._receive_type(WSMsgType.TEXT, timeout)
+        return data
+
+    async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
+        """The next message's bytes. Raises ``WSMessageTypeError`` if it is not BINARY."""
+        data: bytes = await self._receive_type(WSMsgType.BINARY, timeout)
+        return data
+
+    async def receive_json(
+        self, *, loads: Callable[[str], Any] = json.loads, timeout: float | None = None
+    ) -> Any:
+        """``loads()`` of the next TEXT message. Raises ``WSMessageTypeError`` if it
+        is not TEXT, and whatever *loads* raises for bad JSON."""
+        return loads(await self.receive_str(timeout=timeout))
+
+    def __aiter__(self) -> WebSocketBase:
+        return self
+
+    async def __anext__(self) -> WSMessage:
+        """Messages until CLOSE, CLOSING or CLOSED (ERROR is yielded)."""
+        msg = await self.receive()
+        if msg.tp in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+            raise StopAsyncIteration
+        return msg
+
+    async def __aenter__(self) -> WebSocketBase:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class ClientWebSocketResponse(WebSocketBase):
+    """A client WebSocket opened by ``ClientSession.ws_connect``.
+
+    Do not create it yourself. Besides the shared API it has ``status`` (101)
+    and ``headers``, the 101 response's header fields.
+    """
+
+    def __init__(
+        self,
+        conn: WebSocketConnection,
+        *,
+        headers: CIMultiDictProxy[str],
+        protocol: str | None = None,
+        timeout: ClientWSTimeout = DEFAULT_WS_TIMEOUT,
+        autoclose: bool = True,
+        autoping: bool = True,
+    ) -> None:
+        super().__init__(conn, protocol=protocol, timeout=timeout, autoclose=autoclose, autoping=autoping)
+        self.status = 101
+        self.headers = headers
+
+    async def __aenter__(self) -> ClientWebSocketResponse:
+        return self

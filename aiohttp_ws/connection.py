@@ -1,0 +1,401 @@
+"""asyncio.Protocol around the Sans-I/O core: the connection's "reader".
+
+Everything that must not wait for the user happens in ``data_received``:
+the bytes go through the core at once, pongs and the close reply are written
+at once, and only data messages are queued for ``receive()``. The queue counts
+payload bytes and pauses the transport's reading above a high-water mark,
+resuming below a low one. Sends write a whole frame with one ``write()`` and
+then wait for ``drain`` while the transport's buffer is over its limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from typing import Callable
+
+from .exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
+from .http_proto import HttpHeadProtocol
+from .models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
+from .protocol import State, WebSocketProtocol
+
+__all__ = ("WebSocketConnection", "DEFAULT_MAX_QUEUE_BYTES")
+
+#: Default high-water mark of the receive queue, in payload bytes (1 MiB); the
+#: low-water mark defaults to a quarter of it.
+DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024
+
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+_CLOSE = WSMsgType.CLOSE
+_ERROR = WSMsgType.ERROR
+
+
+def _expire(fut: asyncio.Future[WSMessage]) -> None:
+    if not fut.done():
+        fut.set_exception(asyncio.TimeoutError())
+
+
+class WebSocketConnection(asyncio.Protocol):
+    """Drives a ``WebSocketProtocol`` over an asyncio transport.
+
+    Args:
+        core: the Sans-I/O state machine, already OPEN.
+        heartbeat: seconds without inbound data before a ping is sent; if no
+            data (the pong or anything else) arrives within ``heartbeat / 2``
+            seconds more, the connection fails with ``ServerTimeoutError`` and
+            close code 1006. ``None`` disables it.
+        max_queue_bytes: high-water mark in payload bytes (characters for text)
+            of messages waiting for ``receive()``, or ``(high, low)``.
+        close_timeout: seconds to wait for the peer to end TCP after the close
+            handshake (RFC 6455 §7.1.1: the server closes first).
+    """
+
+    def __init__(
+        self,
+        core: WebSocketProtocol,
+        *,
+        heartbeat: float | None = None,
+        max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES,
+        close_timeout: float | None = 10.0,
+    ) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.core = core
+        self.transport: asyncio.Transport | None = None
+        self.exception: BaseException | None = None
+        if isinstance(max_queue_bytes, tuple):
+            self._high, self._low = max_queue_bytes
+        else:
+            self._high, self._low = max_queue_bytes, max_queue_bytes // 4
+        if not 0 <= self._low <= self._high:
+            raise ValueError("max_queue_bytes needs 0 <= low <= high")
+        self._queue: collections.deque[WSMessage] = collections.deque()
+        self._queued = 0
+        self._reading_paused = False
+        self._waiter: asyncio.Future[WSMessage] | None = None
+        self._write_paused = False
+        self._drain_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._closed_fut: asyncio.Future[None] = self._loop.create_future()
+        self._lost_fut: asyncio.Future[None] = self._loop.create_future()
+        self._closing_locally = False
+        self._close_timeout = close_timeout
+        self._linger: asyncio.TimerHandle | None = None
+        self._heartbeat = heartbeat
+        self._hb_handle: asyncio.TimerHandle | None = None
+        self._last_rx = 0.0
+        self._ping_at = 0.0
+        self.lost_callbacks: list[Callable[[], None]] = []
+
+    # -- transport callbacks -------------------------------------------------
+
+    def take_over(self, transport: asyncio.Transport, previous: HttpHeadProtocol) -> None:
+        """Become the transport's protocol after the opening handshake, and
+        process the bytes that arrived after the HTTP head, in order."""
+        transport.set_protocol(self)
+        self.connection_made(transport)
+        data, lost = previous.take_over()
+        if data:
+            self.data_received(data)
+        if lost:
+            self.connection_lost(previous.lost_exc)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        if self._heartbeat:
+            self._last_rx = self._loop.time()
+            self._hb_handle = self._loop.call_at(self._last_rx + self._heartbeat, self._hb_fire)
+
+    def data_received(self, data: bytes) -> None:
+        core = self.core
+        if self._heartbeat:
+            self._last_rx = self._loop.time()
+        messages = core.receive_data(data)
+        out = core.data_to_send()
+        if out and self.transport is not None:
+            self.transport.write(b"".join(out))
+        for msg in messages:
+            tp = msg.tp
+            if tp is _TEXT or tp is _BINARY:
+                self._deliver(msg, len(msg.data))
+            elif tp is _CLOSE:
+                if not self._closing_locally:
+                    self._deliver(msg, 0)
+            elif tp is _ERROR:
+                self.exception = msg.data
+                self._deliver(msg, 0)
+            elif not core.autoping:  # PING / PONG go to the user only without autoping
+                self._deliver(msg, 0)
+        if core.state is State.CLOSED:
+            self._on_closed()
+
+    def eof_received(self) -> bool | None:
+        return None  # let the transport close itself
+
+    def connection_lost(self, exc: Exception | BaseException | None) -> None:
+        if self._lost_fut.done():
+            return
+        core = self.core
+        clean = core.close_received and core.close_sent
+        core.receive_eof()
+        if not clean and exc is not None and self.exception is None:
+            err = ClientConnectionResetError(f"Connection lost: {exc}")
+            err.__cause__ = exc
+            self.exception = err
+            self._deliver(WSMessage(_ERROR, err, None), 0)
+        self._lost_fut.set_result(None)
+        self._on_closed()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(WS_CLOSED_MESSAGE)
+        for fut in self._drain_waiters:
+            if not fut.done():
+                fut.set_exception(ClientConnectionResetError("Connection lost"))
+        self._drain_waiters.clear()
+        if self._linger is not None:
+            self._linger.cancel()
+        for callback in self.lost_callbacks:
+            callback()
+        self.lost_callbacks.clear()
+
+    def add_lost_callback(self, callback: Callable[[], None]) -> None:
+        """Call *callback* once the transport is gone (at once if it already is)."""
+        if self.lost:
+            callback()
+        else:
+            self.lost_callbacks.append(callback)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        for fut in self._drain_waiters:
+            if not fut.done():
+                fut.set_result(None)
+        self._drain_waiters.clear()
+
+    # -- state -------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """The close handshake completed, the connection failed, or TCP ended."""
+        return self.core.state is State.CLOSED
+
+    @property
+    def lost(self) -> bool:
+        """The transport is gone."""
+        return self._lost_fut.done()
+
+    def _on_closed(self) -> None:
+        """The core reached CLOSED: stop the heartbeat, end TCP when it is our
+        turn (at once for a server or a failure; a client waits for the server
+        to close first, RFC 6455 §7.1.1, for at most ``close_timeout``)."""
+        if self._closed_fut.done():
+            return
+        self._closed_fut.set_result(None)
+        if self._hb_handle is not None:
+            self._hb_handle.cancel()
+            self._hb_handle = None
+        transport = self.transport
+        if transport is None or self.lost:
+            return
+        if self.core.is_client and self.core.exception is None and self.core.close_received:
+            if self._close_timeout is not None:
+                self._linger = self._loop.call_later(self._close_timeout, transport.abort)
+        else:
+            transport.close()
+
+    # -- receiving ---------------------------------------------------------------
+
+    def _deliver(self, msg: WSMessage, size: int) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(msg)
+                return
+        self._queue.append(msg)
+        if size:
+            self._queued += size
+            if self._queued > self._high and not self._reading_paused and self.transport is not None:
+                self._reading_paused = True
+                self.transport.pause_reading()
+
+    def _pop(self) -> WSMessage:
+        msg = self._queue.popleft()
+        if msg.tp is _TEXT or msg.tp is _BINARY:
+            self._queued -= len(msg.data)
+            if self._reading_paused and self._queued <= self._low:
+                self._reading_paused = False
+                if self.transport is not None and not self.lost:
+                    self.transport.resume_reading()
+        return msg
+
+    @property
+    def queued_bytes(self) -> int:
+        """Payload bytes (characters for text) waiting for ``receive()``."""
+        return self._queued
+
+    async def receive(self, timeout: float | None = None) -> WSMessage:
+        """The next message; CLOSED once no more can come.
+
+        Raises ``asyncio.TimeoutError`` after *timeout* seconds (the connection
+        stays open) and ``RuntimeError`` if another task is already waiting.
+        """
+        if self._queue:
+            return self._pop()
+        core = self.core
+        if core.close_received and not core.close_sent and not self.lost:
+            await self.close(1000, b"", self._close_timeout)  # autoclose=False: reply now, as aiohttp
+        if core.state is State.CLOSED or core.close_received or self.lost:
+            return WS_CLOSED_MESSAGE
+        if self._waiter is not None:
+            raise RuntimeError("Concurrent call to receive() is not allowed")
+        fut: asyncio.Future[WSMessage] = self._loop.create_future()
+        self._waiter = fut
+        handle = self._loop.call_later(timeout, _expire, fut) if timeout else None
+        try:
+            return await fut
+        finally:
+            if self._waiter is fut:
+                self._waiter = None
+            if handle is not None:
+                handle.cancel()
+
+    # -- sending -----------------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is None or self.lost or transport.is_closing():
+            raise ClientConnectionResetError("Cannot write to closing transport")
+        transport.write(data)
+
+    async def _drain(self) -> None:
+        if not self._write_paused:
+            return
+        if self.lost:
+            raise ClientConnectionResetError("Connection lost")
+        fut: asyncio.Future[None] = self._loop.create_future()
+        self._drain_waiters.append(fut)
+        await fut
+
+    async def send_message(self, payload: bytes, opcode: int) -> None:
+        """Send one whole TEXT or BINARY message and wait for the buffer to drain.
+
+        Raises ``ClientConnectionResetError`` once closing has started.
+        """
+        try:
+            data = self.core.send_message(payload, opcode)
+        except InvalidStateError as exc:
+            raise ClientConnectionResetError("Cannot write to closing transport") from exc
+        self._write(data)
+        if self._write_paused:
+            await self._drain()
+
+    async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None:
+        """Send one frame of any opcode (see ``WebSocketProtocol.send_frame``)."""
+        if opcode == 0x8:
+            code, reason = (int.from_bytes(payload[:2], "big"), payload[2:]) if payload else (None, b"")
+            await self.close(code, reason, self._close_timeout)
+            return
+        try:
+            data = self.core.send_frame(payload, opcode, fin=fin)
+        except InvalidStateError as exc:
+            raise ClientConnectionResetError("Cannot write to closing transport") from exc
+        self._write(data)
+        await self._drain()
+
+    # -- heartbeat -----------------------------------------------------------------
+
+    def _hb_fire(self) -> None:
+        self._hb_handle = None
+        heartbeat = self._heartbeat
+        assert heartbeat is not None
+        core = self.core
+        transport = self.transport
+        if transport is None or transport.is_closing() or core.state is not State.OPEN or core.close_sent:
+            return
+        now = self._loop.time()
+        due = self._last_rx + heartbeat
+        if now < due:
+            self._hb_handle = self._loop.call_at(due, self._hb_fire)
+            return
+        self._write(core.send_ping(b""))
+        self._ping_at = now
+        self._hb_handle = self._loop.call_at(now + heartbeat / 2, self._hb_check)
+
+    def _hb_check(self) -> None:
+        self._hb_handle = None
+        heartbeat = self._heartbeat
+        assert heartbeat is not None
+        if self.lost or self.core.state is State.CLOSED:
+            return
+        if self._last_rx > self._ping_at:
+            self._hb_handle = self._loop.call_at(self._last_rx + heartbeat, self._hb_fire)
+            return
+        self.fail(ServerTimeoutError(f"No PONG received after {heartbeat / 2} seconds"))
+
+    def fail(self, exc: BaseException, code: int = 1006) -> None:
+        """End the connection at once, without a close handshake: close code
+        *code*, ``exception`` *exc*, an ERROR message for the next ``receive()``."""
+        if self.lost:
+            return
+        self.core.abort(code)
+        self.core.close_code = code
+        if self.exception is None:
+            self.exception = exc
+        self._deliver(WSMessage(_ERROR, exc, None), 0)
+        self._on_closed()
+        if self.transport is not None:
+            self.transport.abort()
+
+    # -- closing ---------------------------------------------------------------------
+
+    async def close(self, code: int | None, reason: bytes | str, timeout: float | None) -> bool:
+        """Start (or finish) the close handshake and wait for it, at most
+        *timeout* seconds, then for the TCP connection to end.
+
+        Returns ``False`` if the connection was already closed or closing by
+        another call. Raises ``ValueError`` for an invalid code or reason
+        (nothing is sent). On timeout the connection is aborted, ``close_code``
+        is 1006 and ``exception`` is a ``ServerTimeoutError``.
+        """
+        core = self.core
+        if self.lost or core.close_sent or core.state is State.CLOSED:
+            if not self.lost and core.close_sent and not self._closed_fut.done():
+                await asyncio.wait({self._closed_fut}, timeout=timeout)
+            return False
+        data = core.send_close(code, reason)
+        self._closing_locally = not core.close_received
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            self._waiter = None
+            waiter.set_result(WS_CLOSING_MESSAGE)
+        deadline = None if timeout is None else self._loop.time() + timeout
+        try:
+            self._write(data)
+        except ClientConnectionResetError:
+            return True
+        if core.state is State.CLOSED:
+            self._on_closed()
+        else:
+            done, _ = await asyncio.wait({self._closed_fut}, timeout=timeout)
+            if not done:
+                self.fail(ServerTimeoutError(f"No close frame received within {timeout} seconds"))
+                return True
+        await self._wait_lost(deadline)
+        return True
+
+    async def _wait_lost(self, deadline: float | None) -> None:
+        remaining = None if deadline is None else max(0.0, deadline - self._loop.time())
+        done, _ = await asyncio.wait({self._lost_fut}, timeout=remaining)
+        if not done and self.transport is not None:
+            self.transport.abort()
+            await asyncio.wait({self._lost_fut}, timeout=1.0)
+
+    def abort(self) -> None:
+        """Drop the TCP connection at once (close code 1006 if not closed)."""
+        self.core.abort(1006)
+        if self.transport is not None and not self.lost:
+            self.transport.abort()

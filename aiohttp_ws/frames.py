@@ -1,0 +1,279 @@
+"""RFC 6455 §5 framing: the frame value, the incremental parser and the serializer.
+
+Sans-I/O: bytes in, frames out; frames in, bytes out. This module is the hot
+path and is written in plain statements so a compiler can take it as it is.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from typing import NamedTuple
+
+from .exceptions import InvalidPayloadError, PayloadTooBig, ProtocolError
+
+__all__ = (
+    "OP_CONTINUATION",
+    "OP_TEXT",
+    "OP_BINARY",
+    "OP_CLOSE",
+    "OP_PING",
+    "OP_PONG",
+    "MAX_CONTROL_PAYLOAD",
+    "MAX_CLOSE_REASON",
+    "Frame",
+    "FrameParser",
+    "build_frame",
+    "apply_mask",
+    "masking_key",
+    "is_valid_close_code",
+    "parse_close_payload",
+    "build_close_payload",
+)
+
+OP_CONTINUATION = 0x0
+OP_TEXT = 0x1
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+OP_PING = 0x9
+OP_PONG = 0xA
+
+#: RFC 6455 §5.5: control frames carry at most 125 bytes of payload.
+MAX_CONTROL_PAYLOAD = 125
+#: A close payload is a 2-byte code plus a reason, so the reason has 123 bytes.
+MAX_CLOSE_REASON = 123
+
+_KNOWN_OPCODES = frozenset((0x0, 0x1, 0x2, 0x8, 0x9, 0xA))
+#: Close codes an endpoint may send and receive (RFC 6455 §7.4.1, IANA registry).
+#: 1004 is reserved; 1005, 1006 and 1015 are local-only and never on the wire.
+_SENDABLE_CLOSE_CODES = frozenset((1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014))
+
+_PACK_16 = struct.Struct("!BBH").pack
+_PACK_64 = struct.Struct("!BBQ").pack
+_COMPACT_AT = 1 << 16
+
+
+class Frame(NamedTuple):
+    """One frame as the application sees it: unmasked payload, no lengths.
+
+    ``opcode`` is the 4-bit RFC 6455 §5.2 opcode; ``payload`` is ``bytes``.
+    """
+
+    fin: bool
+    opcode: int
+    payload: bytes
+    rsv1: bool = False
+    rsv2: bool = False
+    rsv3: bool = False
+
+
+def apply_mask(data: bytes, key: bytes) -> bytes:
+    """XOR *data* with the 4-byte masking *key* repeated (RFC 6455 §5.3).
+
+    Masking and unmasking are the same operation. Works a whole integer at a
+    time, which is far faster in pure Python than a loop over bytes.
+    """
+    n = len(data)
+    if n == 0:
+        return b""
+    mask = int.from_bytes(key * ((n >> 2) + 1), "little") & ((1 << (n << 3)) - 1)
+    return (int.from_bytes(data, "little") ^ mask).to_bytes(n, "little")
+
+
+_key_pool = b""
+_key_pos = 0
+
+
+def masking_key() -> bytes:
+    """A fresh 4-byte masking key from ``os.urandom`` (RFC 6455 §5.3, §10.3).
+
+    Keys are drawn 1 KiB of entropy at a time and never reused; the pool is
+    dropped in a forked child so two processes never share keys.
+    """
+    global _key_pool, _key_pos
+    pos = _key_pos
+    if pos >= len(_key_pool):
+        _key_pool = os.urandom(1024)
+        pos = 0
+    _key_pos = pos + 4
+    return _key_pool[pos : pos + 4]
+
+
+def _reset_key_pool() -> None:
+    global _key_pool, _key_pos
+    _key_pool = b""
+    _key_pos = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_key_pool)
+
+
+def build_frame(
+    opcode: int, payload: bytes, *, mask: bool, fin: bool = True, rsv1: bool = False
+) -> bytes:
+    """Serialize one frame (RFC 6455 §5.2): header, masking key, payload.
+
+    A client sets *mask* (a fresh key per frame); a server must not. The
+    payload length uses the shortest of the 7/16/64-bit encodings. The caller
+    enforces control-frame rules; this function only writes bytes.
+    """
+    b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
+    n = len(payload)
+    mbit = 0x80 if mask else 0
+    if n < 126:
+        header = bytes((b0, n | mbit))
+    elif n < 65536:
+        header = _PACK_16(b0, 126 | mbit, n)
+    else:
+        header = _PACK_64(b0, 127 | mbit, n)
+    if mask:
+        key = masking_key()
+        return header + key + apply_mask(payload, key)
+    return header + payload
+
+
+class FrameParser:
+    """Incremental RFC 6455 §5.2 frame parser: accepts bytes split at any point.
+
+    ``feed(data)`` appends bytes; ``next_frame()`` returns the next complete
+    frame or ``None`` when more bytes are needed. Header rules are checked as
+    soon as the two first bytes arrive. ``max_payload`` (bytes, ``None`` for no
+    limit) bounds the declared length of the next data frame and is checked
+    before any of its payload is buffered.
+
+    Raises ``ProtocolError`` (1002) for: a mask bit that does not match the
+    role (a server's frames are never masked, a client's always are), RSV bits
+    not allowed by ``allowed_rsv``, an unknown opcode, a fragmented or
+    oversized control frame, a 64-bit length with the top bit set. Raises
+    ``PayloadTooBig`` (1009) for a data frame over ``max_payload``.
+    """
+
+    def __init__(self, *, expect_masked: bool, allowed_rsv: int = 0) -> None:
+        self._buf = bytearray()
+        self._pos = 0
+        self._expect_mask = 0x80 if expect_masked else 0
+        self._rsv_forbidden = 0x70 & ~allowed_rsv
+        self.max_payload: int | None = None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet returned as frames."""
+        return len(self._buf) - self._pos
+
+    def feed(self, data: bytes) -> None:
+        """Append received bytes."""
+        self._buf += data
+
+    def next_frame(self) -> Frame | None:
+        """Parse and return one frame, or ``None`` if it is not complete yet."""
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if avail < 2:
+            return None
+        b0 = buf[pos]
+        b1 = buf[pos + 1]
+        opcode = b0 & 0x0F
+        length = b1 & 0x7F
+        self._check_header(b0, b1, opcode, length)
+        start = pos + 2
+        if length == 126:
+            if avail < 4:
+                return None
+            length = (buf[pos + 2] << 8) | buf[pos + 3]
+            start = pos + 4
+        elif length == 127:
+            if avail < 10:
+                return None
+            length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+            if length >> 63:
+                raise ProtocolError("64-bit payload length with the most significant bit set")
+            start = pos + 10
+        if opcode < 8:
+            limit = self.max_payload
+            if limit is not None and length > limit:
+                raise PayloadTooBig(f"message exceeds max_msg_size ({length} > {limit} bytes left)")
+        masked = b1 & 0x80
+        end = start + length + (4 if masked else 0)
+        if len(buf) < end:
+            return None
+        if masked:
+            key = bytes(buf[start : start + 4])
+            payload = apply_mask(bytes(buf[start + 4 : end]), key)
+        else:
+            payload = bytes(buf[start:end])
+        if end == len(buf):
+            buf.clear()
+            self._pos = 0
+        elif end > _COMPACT_AT:
+            del buf[:end]
+            self._pos = 0
+        else:
+            self._pos = end
+        return Frame(bool(b0 & 0x80), opcode, payload, bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10))
+
+    def _check_header(self, b0: int, b1: int, opcode: int, length: int) -> None:
+        if (b1 & 0x80) != self._expect_mask:
+            if self._expect_mask:
+                raise ProtocolError("received an unmasked frame from a client (RFC 6455 §5.1)")
+            raise ProtocolError("received a masked frame from a server (RFC 6455 §5.1)")
+        if b0 & self._rsv_forbidden:
+            raise ProtocolError("reserved bits set without a negotiated extension (RFC 6455 §5.2)")
+        if opcode not in _KNOWN_OPCODES:
+            raise ProtocolError(f"unknown opcode {opcode:#x} (RFC 6455 §5.2)")
+        if opcode >= 8:
+            if not b0 & 0x80:
+                raise ProtocolError("fragmented control frame (RFC 6455 §5.5)")
+            if length > MAX_CONTROL_PAYLOAD:
+                raise ProtocolError("control frame payload over 125 bytes (RFC 6455 §5.5)")
+
+
+def is_valid_close_code(code: int) -> bool:
+    """Whether *code* may appear in a close frame (RFC 6455 §7.4).
+
+    Valid: the registered 1000-1003 and 1007-1014, and 3000-4999. Invalid:
+    below 1000, 1004-1006, 1015, the unassigned 1016-2999 and above 4999.
+    """
+    return code in _SENDABLE_CLOSE_CODES or 3000 <= code <= 4999
+
+
+def parse_close_payload(payload: bytes) -> tuple[int, str]:
+    """Return ``(close code, close reason)`` from a received close frame.
+
+    An empty payload means "no status": ``(1005, "")`` (RFC 6455 §7.1.5).
+    Raises ``ProtocolError`` (1002) for a 1-byte payload or an invalid code,
+    ``InvalidPayloadError`` (1007) for a reason that is not UTF-8 (§5.5.1).
+    """
+    if not payload:
+        return 1005, ""
+    if len(payload) == 1:
+        raise ProtocolError("close frame payload of 1 byte (RFC 6455 §5.5.1)")
+    code = (payload[0] << 8) | payload[1]
+    if not is_valid_close_code(code):
+        raise ProtocolError(f"invalid close code {code} (RFC 6455 §7.4)")
+    try:
+        reason = payload[2:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidPayloadError("close reason is not valid UTF-8 (RFC 6455 §5.5.1)") from exc
+    return code, reason
+
+
+def build_close_payload(code: int | None, reason: bytes | str = b"") -> bytes:
+    """The payload of a close frame to send: 2-byte code plus UTF-8 reason.
+
+    ``code=None`` gives an empty payload (allowed only with no reason).
+    Raises ``ValueError`` for a code a peer may not receive (see
+    :func:`is_valid_close_code`) or a reason over 123 bytes (RFC 6455 §5.5).
+    """
+    if isinstance(reason, str):
+        reason = reason.encode("utf-8")
+    if code is None:
+        if reason:
+            raise ValueError("a close reason needs a close code")
+        return b""
+    if not is_valid_close_code(code):
+        raise ValueError(f"close code {code} may not be sent (RFC 6455 §7.4)")
+    if len(reason) > MAX_CLOSE_REASON:
+        raise ValueError(f"close reason is {len(reason)} bytes; at most 123 are allowed")
+    return struct.pack("!H", code) + reason

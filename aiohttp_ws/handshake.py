@@ -1,0 +1,206 @@
+"""The opening handshake for both roles (RFC 6455 §4), Sans-I/O.
+
+Client: ``ClientHandshake`` builds the upgrade request and checks the 101
+response. Server: ``process_request`` checks an upgrade request and
+``accept_response`` / ``reject_response`` build the answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from typing import Iterable, Sequence
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from .exceptions import WSServerHandshakeError
+from .http11 import RequestHead, ResponseHead, serialize_request, serialize_response
+from .models import RequestInfo
+
+__all__ = (
+    "WS_GUID",
+    "generate_key",
+    "accept_key",
+    "header_tokens",
+    "ClientHandshake",
+    "HandshakeRejected",
+    "process_request",
+    "accept_response",
+    "reject_response",
+)
+
+#: RFC 6455 §1.3: appended to Sec-WebSocket-Key before hashing.
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def generate_key() -> str:
+    """A fresh Sec-WebSocket-Key: base64 of 16 random bytes (RFC 6455 §4.1)."""
+    return base64.b64encode(os.urandom(16)).decode("ascii")
+
+
+def accept_key(key: str) -> str:
+    """The Sec-WebSocket-Accept value for *key* (RFC 6455 §4.2.2 step 5.4)."""
+    digest = hashlib.sha1((key + WS_GUID).encode("ascii")).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def header_tokens(headers: CIMultiDictProxy[str] | CIMultiDict[str], name: str) -> list[str]:
+    """All comma-separated elements of every *name* field, stripped, lower-case
+    (RFC 9110 §5.6.1 list syntax; ``Connection: keep-alive, Upgrade``)."""
+    return [t.strip().lower() for v in headers.getall(name, []) for t in v.split(",") if t.strip()]
+
+
+class ClientHandshake:
+    """The client's side: one upgrade request and the check of its answer.
+
+    Args:
+        host: value of the Host header (with the port when not the default).
+        target: request target, path plus query (``"/chat?x=1"``).
+        protocols: subprotocols offered, in order of preference.
+        headers: extra request headers (Origin, Authorization, ...).
+        method: request method; RFC 6455 requires GET.
+        request_info: reported in ``WSServerHandshakeError``.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        target: str,
+        protocols: Sequence[str] = (),
+        headers: Iterable[tuple[str, str]] = (),
+        method: str = "GET",
+        request_info: RequestInfo | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.key = key or generate_key()
+        self.protocols = tuple(protocols)
+        self.request_info = request_info
+        fields: CIMultiDict[str] = CIMultiDict(headers)
+        fields["Host"] = host
+        fields["Upgrade"] = "websocket"
+        fields["Connection"] = "Upgrade"
+        fields["Sec-WebSocket-Key"] = self.key
+        fields["Sec-WebSocket-Version"] = "13"
+        if self.protocols:
+            fields["Sec-WebSocket-Protocol"] = ", ".join(self.protocols)
+        self.headers = CIMultiDictProxy(fields)
+        self.request = serialize_request(method, target, fields.items())
+
+    def _error(self, head: ResponseHead, message: str) -> WSServerHandshakeError:
+        return WSServerHandshakeError(
+            self.request_info, status=head.status, message=message, headers=head.headers
+        )
+
+    def process_response(self, head: ResponseHead) -> str | None:
+        """Check a 101 response (RFC 6455 §4.1, client steps 1-6) and return the
+        chosen subprotocol or ``None``.
+
+        Raises ``WSServerHandshakeError`` (with status and headers) for: a
+        status other than 101, HTTP before 1.1, an Upgrade without the
+        ``websocket`` token, a Connection without the ``upgrade`` token, not
+        exactly one correct Sec-WebSocket-Accept, a subprotocol the client did
+        not offer (or several), or any extension (none is offered).
+        """
+        if head.status != 101:
+            return self._fail_status(head)
+        if head.version < (1, 1):
+            raise self._error(head, "101 response over HTTP/1.0")
+        if "websocket" not in header_tokens(head.headers, "Upgrade"):
+            raise self._error(head, "Invalid upgrade header")
+        if "upgrade" not in header_tokens(head.headers, "Connection"):
+            raise self._error(head, "Invalid connection header")
+        accepts = head.headers.getall("Sec-WebSocket-Accept", [])
+        if len(accepts) != 1 or accepts[0].strip() != accept_key(self.key):
+            raise self._error(head, "Invalid Sec-WebSocket-Accept header")
+        if head.headers.getall("Sec-WebSocket-Extensions", []):
+            raise self._error(head, "Server accepted an extension the client did not offer")
+        return self._chosen_protocol(head)
+
+    def _fail_status(self, head: ResponseHead) -> str | None:
+        raise self._error(head, head.reason or "Invalid response status")
+
+    def _chosen_protocol(self, head: ResponseHead) -> str | None:
+        values = head.headers.getall("Sec-WebSocket-Protocol", [])
+        if not values:
+            return None
+        chosen = [t.strip() for v in values for t in v.split(",")]
+        if len(chosen) != 1 or chosen[0] not in self.protocols:
+            raise self._error(head, f"Server chose a subprotocol the client did not offer: {values!r}")
+        return chosen[0]
+
+
+class HandshakeRejected(Exception):
+    """An upgrade request the server refuses: the HTTP answer to send."""
+
+    def __init__(self, status: int, reason: str, message: str, headers: Sequence[tuple[str, str]] = ()) -> None:
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.headers = tuple(headers)
+        super().__init__(f"{status} {reason}: {message}")
+
+
+def process_request(head: RequestHead, protocols: Sequence[str] = ()) -> tuple[str, str | None]:
+    """Check an upgrade request (RFC 6455 §4.2.1); return ``(key, subprotocol)``.
+
+    The subprotocol is the first of the server's *protocols* that the client
+    offered, or ``None``. Raises ``HandshakeRejected``: 405 for a method other
+    than GET, 400 for missing or wrong Upgrade / Connection / Sec-WebSocket-Key
+    (must decode to 16 bytes), 426 with ``Sec-WebSocket-Version: 13`` for an
+    unsupported version.
+    """
+    if head.method != "GET":
+        raise HandshakeRejected(405, "Method Not Allowed", "WebSocket upgrades use GET", [("Allow", "GET")])
+    if head.version < (1, 1):
+        raise HandshakeRejected(400, "Bad Request", "WebSocket upgrades need HTTP/1.1")
+    headers = head.headers
+    if "websocket" not in header_tokens(headers, "Upgrade"):
+        raise HandshakeRejected(400, "Bad Request", "missing Upgrade: websocket")
+    if "upgrade" not in header_tokens(headers, "Connection"):
+        raise HandshakeRejected(400, "Bad Request", "missing Connection: Upgrade")
+    versions = headers.getall("Sec-WebSocket-Version", [])
+    if versions != ["13"]:
+        raise HandshakeRejected(
+            426, "Upgrade Required", "unsupported Sec-WebSocket-Version", [("Sec-WebSocket-Version", "13")]
+        )
+    keys = headers.getall("Sec-WebSocket-Key", [])
+    if len(keys) != 1 or not _valid_key(keys[0]):
+        raise HandshakeRejected(400, "Bad Request", "invalid Sec-WebSocket-Key")
+    offered = [t.strip() for v in headers.getall("Sec-WebSocket-Protocol", []) for t in v.split(",")]
+    chosen = next((p for p in protocols if p in offered), None)
+    return keys[0].strip(), chosen
+
+
+def _valid_key(key: str) -> bool:
+    try:
+        return len(base64.b64decode(key.strip().encode("ascii"), validate=True)) == 16
+    except (binascii.Error, UnicodeEncodeError):
+        return False
+
+
+def accept_response(key: str, protocol: str | None = None, headers: Iterable[tuple[str, str]] = ()) -> bytes:
+    """The 101 Switching Protocols answer to a request with *key*."""
+    fields = [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Accept", accept_key(key)),
+    ]
+    if protocol is not None:
+        fields.append(("Sec-WebSocket-Protocol", protocol))
+    fields.extend(headers)
+    return serialize_response(101, "Switching Protocols", fields)
+
+
+def reject_response(rejection: HandshakeRejected) -> bytes:
+    """A complete refusal: head plus a short plain-text body, then close."""
+    body = (rejection.message + "\n").encode("utf-8")
+    fields = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("Connection", "close"),
+        *rejection.headers,
+    ]
+    return serialize_response(rejection.status, rejection.reason, fields) + body

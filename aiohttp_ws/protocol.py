@@ -1,0 +1,316 @@
+"""The WebSocket connection state machine (RFC 6455 §5-§7), Sans-I/O.
+
+``WebSocketProtocol`` turns received bytes into messages and send calls into
+bytes. It owns the one ``State`` enum and every transition:
+
+======================  ===============================================
+CONNECTING → OPEN       the opening handshake completed (``open()``)
+OPEN → CLOSING          a close frame was sent, or received and not yet
+                        answered (``autoclose=False``)
+CLOSING → CLOSED        close frames went both ways (handshake complete)
+any → CLOSED            the peer broke the protocol (we send a close
+                        frame with the mapped code), or the byte stream
+                        ended (``receive_eof``), or ``abort()``
+======================  ===============================================
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+from typing import Any, Callable
+
+from .exceptions import InvalidPayloadError, InvalidStateError, ProtocolError, WebSocketError
+from .frames import (
+    MAX_CONTROL_PAYLOAD,
+    OP_BINARY,
+    OP_CLOSE,
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    FrameParser,
+    build_close_payload,
+    build_frame,
+    parse_close_payload,
+)
+from .models import WSMessage, WSMsgType
+
+__all__ = ("State", "WebSocketProtocol")
+
+_utf8_decoder: Callable[[], codecs.IncrementalDecoder] = codecs.getincrementaldecoder("utf-8")
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+
+
+class State(enum.IntEnum):
+    """Connection state (RFC 6455 §4, §7)."""
+
+    CONNECTING = 0
+    OPEN = 1
+    CLOSING = 2
+    CLOSED = 3
+
+
+class WebSocketProtocol:
+    """One side of a WebSocket connection, on bytes alone.
+
+    Args:
+        is_client: the client masks its frames and expects unmasked ones.
+        max_msg_size: largest message accepted, in bytes, inclusive; 0 means no
+            limit. Checked on each frame's declared length before buffering.
+        autoping: answer each ping with a pong at once (RFC 6455 §5.5.2).
+        autoclose: answer a received close frame at once (RFC 6455 §5.5.1).
+        state: ``State.OPEN`` once the handshake is done (the usual case).
+
+    ``receive_data(bytes)`` returns messages; automatic replies (pongs, the
+    close reply, the close frame of a failure) collect in ``data_to_send()``.
+    ``send_*`` methods return the bytes to write.
+    """
+
+    def __init__(
+        self,
+        *,
+        is_client: bool,
+        max_msg_size: int = 4 * 1024 * 1024,
+        autoping: bool = True,
+        autoclose: bool = True,
+        state: State = State.OPEN,
+    ) -> None:
+        if max_msg_size < 0:
+            raise ValueError("max_msg_size must be >= 0 bytes (0: no limit)")
+        self.is_client = is_client
+        self.max_msg_size = max_msg_size
+        self.autoping = autoping
+        self.autoclose = autoclose
+        self.state = state
+        #: Close code: the peer's (1005 if its close frame had none), the code of
+        #: a failure, or 1006 for a connection that ended without a close frame.
+        self.close_code: int | None = None
+        self.close_reason: str = ""
+        #: The protocol violation that failed the connection, if any.
+        self.exception: WebSocketError | None = None
+        self.close_sent = False
+        self.close_received = False
+        self._parser = FrameParser(expect_masked=not is_client)
+        self._parser.max_payload = max_msg_size or None
+        self._out: list[bytes] = []
+        self._frag_opcode = 0
+        self._frag_parts: list[Any] = []
+        self._frag_size = 0
+        self._frag_text: codecs.IncrementalDecoder | None = None
+        self._sending_fragmented = False
+
+    # -- state ---------------------------------------------------------------
+
+    def open(self) -> None:
+        """CONNECTING → OPEN, once the opening handshake succeeded."""
+        if self.state is not State.CONNECTING:
+            raise InvalidStateError(f"cannot open a connection in state {self.state.name}")
+        self.state = State.OPEN
+
+    def data_to_send(self) -> list[bytes]:
+        """Take the bytes the protocol produced on its own (replies, failures)."""
+        out = self._out
+        self._out = []
+        return out
+
+    # -- receiving -------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> list[WSMessage]:
+        """Feed received bytes; return the complete messages they finish.
+
+        Data messages come as TEXT (``str``) or BINARY (``bytes``); control
+        frames as PING, PONG and CLOSE messages. A protocol violation appends
+        an ERROR message (``data`` is the ``WebSocketError``), queues a close
+        frame with its code and moves to CLOSED; bytes after that are ignored,
+        and messages completed before it are still returned.
+        """
+        if self.state is State.CLOSED or self.close_received:
+            return []
+        parser = self._parser
+        parser.feed(data)
+        messages: list[WSMessage] = []
+        try:
+            while True:
+                frame = parser.next_frame()
+                if frame is None:
+                    break
+                opcode = frame.opcode
+                if frame.fin and opcode == OP_BINARY and not self._frag_opcode:
+                    messages.append(WSMessage(_BINARY, frame.payload, None))
+                elif frame.fin and opcode == OP_TEXT and not self._frag_opcode:
+                    messages.append(WSMessage(_TEXT, _decode_text(frame.payload), None))
+                elif opcode >= 8:
+                    messages.append(self._on_control(opcode, frame.payload))
+                    if self.close_received:
+                        break
+                else:
+                    msg = self._on_fragment(frame.fin, opcode, frame.payload)
+                    if msg is not None:
+                        messages.append(msg)
+        except WebSocketError as exc:
+            messages.append(self._fail(exc))
+        return messages
+
+    def receive_eof(self) -> None:
+        """The byte stream ended. Without a completed close handshake this is
+        an abnormal closure: ``close_code`` becomes 1006 (RFC 6455 §7.1.5)."""
+        if self.state is not State.CLOSED:
+            self.state = State.CLOSED
+            if not self.close_received:
+                self.close_code = 1006
+
+    def _on_fragment(self, fin: bool, opcode: int, payload: bytes) -> WSMessage | None:
+        if opcode == OP_CONTINUATION:
+            if not self._frag_opcode:
+                raise ProtocolError("continuation frame without a message to continue (RFC 6455 §5.4)")
+        elif self._frag_opcode:
+            raise ProtocolError("new data frame inside a fragmented message (RFC 6455 §5.4)")
+        else:
+            self._frag_opcode = opcode
+            self._frag_text = _utf8_decoder() if opcode == OP_TEXT else None
+        decoder = self._frag_text
+        if decoder is not None:
+            try:
+                self._frag_parts.append(decoder.decode(payload, fin))
+            except UnicodeDecodeError as exc:
+                raise InvalidPayloadError("text message is not valid UTF-8 (RFC 6455 §8.1)") from exc
+        else:
+            self._frag_parts.append(payload)
+        self._frag_size += len(payload)
+        if self.max_msg_size:
+            self._parser.max_payload = self.max_msg_size - self._frag_size
+        if not fin:
+            return None
+        parts = self._frag_parts
+        is_text = decoder is not None
+        self._frag_opcode = 0
+        self._frag_parts = []
+        self._frag_size = 0
+        self._frag_text = None
+        self._parser.max_payload = self.max_msg_size or None
+        if is_text:
+            return WSMessage(_TEXT, "".join(parts), None)
+        return WSMessage(_BINARY, b"".join(parts), None)
+
+    def _on_control(self, opcode: int, payload: bytes) -> WSMessage:
+        if opcode == OP_PING:
+            if self.autoping and self.state is State.OPEN:
+                self._out.append(self._frame(OP_PONG, payload))
+            return WSMessage(WSMsgType.PING, payload, None)
+        if opcode == OP_PONG:
+            return WSMessage(WSMsgType.PONG, payload, None)
+        code, reason = parse_close_payload(payload)
+        self.close_received = True
+        self.close_code = code
+        self.close_reason = reason
+        if self.close_sent:
+            self.state = State.CLOSED
+        elif self.autoclose:
+            self._out.append(self._frame(OP_CLOSE, b"" if code == 1005 else payload[:2]))
+            self.close_sent = True
+            self.state = State.CLOSED
+        else:
+            self.state = State.CLOSING
+        return WSMessage(WSMsgType.CLOSE, code, reason)
+
+    def _fail(self, exc: WebSocketError) -> WSMessage:
+        """Fail the connection (RFC 6455 §7.1.7): send a close frame with the
+        mapped close code, unless one was sent already, and move to CLOSED."""
+        if not self.close_sent and self.state is not State.CLOSED:
+            reason = str(exc).encode("utf-8")[:123].decode("utf-8", "ignore")
+            self._out.append(self._frame(OP_CLOSE, build_close_payload(exc.code, reason)))
+            self.close_sent = True
+        self.state = State.CLOSED
+        self.close_code = exc.code
+        self.exception = exc
+        return WSMessage(WSMsgType.ERROR, exc, None)
+
+    def abort(self, code: int = 1006) -> None:
+        """Move to CLOSED at once without a close handshake (e.g. heartbeat
+        timeout); ``close_code`` becomes *code*."""
+        if self.state is not State.CLOSED:
+            self.state = State.CLOSED
+            self.close_code = code
+
+    # -- sending ---------------------------------------------------------------
+
+    def _frame(self, opcode: int, payload: bytes, fin: bool = True) -> bytes:
+        return build_frame(opcode, payload, mask=self.is_client, fin=fin)
+
+    def send_message(self, payload: bytes, opcode: int) -> bytes:
+        """Bytes of one unfragmented TEXT (``OP_TEXT``) or BINARY message.
+
+        Raises ``InvalidStateError`` unless the state is OPEN (or CLOSING with
+        only the peer's close received), or inside a fragmented send.
+        """
+        self._check_can_send_data()
+        if self._sending_fragmented:
+            raise InvalidStateError("a fragmented message is being sent; finish it first")
+        return build_frame(opcode, payload, mask=self.is_client)
+
+    def send_frame(self, payload: bytes, opcode: int, *, fin: bool = True) -> bytes:
+        """Bytes of one frame of any opcode, for manual fragmentation.
+
+        Data frames follow RFC 6455 §5.4: a TEXT/BINARY frame with ``fin=False``
+        opens a message, CONTINUATION frames carry it on, the last has
+        ``fin=True``. Raises ``ValueError`` for control-frame rule breaks and
+        ``InvalidStateError`` for an out-of-order fragment or a closed state.
+        """
+        if opcode == OP_CLOSE:
+            code, reason = (parse_close_payload(payload) if payload else (None, ""))
+            return self.send_close(code, reason)
+        if opcode in (OP_PING, OP_PONG):
+            if not fin:
+                raise ValueError("control frames cannot be fragmented (RFC 6455 §5.5)")
+            return self._control(opcode, payload)
+        if opcode not in (OP_TEXT, OP_BINARY, OP_CONTINUATION):
+            raise ValueError(f"unknown opcode {opcode:#x}")
+        self._check_can_send_data()
+        if (opcode == OP_CONTINUATION) != self._sending_fragmented:
+            raise InvalidStateError(
+                "CONTINUATION frames only continue a fragmented message, which must be finished first"
+            )
+        self._sending_fragmented = not fin
+        return build_frame(opcode, payload, mask=self.is_client, fin=fin)
+
+    def send_ping(self, payload: bytes = b"") -> bytes:
+        """Bytes of a ping (payload ≤ 125 bytes, else ``ValueError``)."""
+        return self._control(OP_PING, payload)
+
+    def send_pong(self, payload: bytes = b"") -> bytes:
+        """Bytes of a pong (payload ≤ 125 bytes, else ``ValueError``)."""
+        return self._control(OP_PONG, payload)
+
+    def _control(self, opcode: int, payload: bytes) -> bytes:
+        if len(payload) > MAX_CONTROL_PAYLOAD:
+            raise ValueError(f"control frame payload is {len(payload)} bytes; at most 125 are allowed")
+        if self.close_sent or self.state is State.CLOSED:
+            raise InvalidStateError(f"cannot send in state {self.state.name}")
+        return self._frame(opcode, payload)
+
+    def send_close(self, code: int | None = 1000, reason: bytes | str = b"") -> bytes:
+        """Bytes of a close frame; starts or completes the close handshake.
+
+        Raises ``ValueError`` for a code a peer may not receive or a reason over
+        123 bytes (nothing changes), ``InvalidStateError`` if a close frame was
+        already sent or the connection is CLOSED.
+        """
+        payload = build_close_payload(code, reason)
+        if self.close_sent or self.state is State.CLOSED:
+            raise InvalidStateError("a close frame was already sent")
+        self.close_sent = True
+        self.state = State.CLOSED if self.close_received else State.CLOSING
+        return self._frame(OP_CLOSE, payload)
+
+    def _check_can_send_data(self) -> None:
+        if self.close_sent or self.state is not State.OPEN and self.state is not State.CLOSING:
+            raise InvalidStateError(f"cannot send data in state {self.state.name}")
+
+
+def _decode_text(payload: bytes) -> str:
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidPayloadError("text message is not valid UTF-8 (RFC 6455 §8.1)") from exc

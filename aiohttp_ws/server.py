@@ -1,0 +1,223 @@
+"""The server role (first version): ``serve(handler, host, port)``.
+
+Each accepted connection reads the upgrade request, answers it (RFC 6455
+§4.2) and hands a ``ServerWebSocket`` (the same send/receive/close API as the
+client's) to ``await handler(ws)``. When the handler returns, the connection
+is closed with 1000; if it raises, with 1011.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl as ssl_module
+from typing import Any, Awaitable, Callable, Sequence
+
+from ._context import AwaitableContext
+from .client_ws import WebSocketBase
+from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
+from .exceptions import HttpProcessingError, ServerDisconnectedError
+from .handshake import HandshakeRejected, accept_response, process_request, reject_response
+from .http11 import RequestHead
+from .http_proto import HttpHeadProtocol
+from .models import ClientWSTimeout, WSMsgType
+from .protocol import WebSocketProtocol
+
+__all__ = ("ServerWebSocket", "Server", "serve", "echo_handler")
+
+logger = logging.getLogger("aiohttp_ws.server")
+
+Handler = Callable[["ServerWebSocket"], Awaitable[None]]
+
+
+class ServerWebSocket(WebSocketBase):
+    """The server side of one WebSocket; ``request`` is the upgrade request."""
+
+    def __init__(self, conn: WebSocketConnection, *, request: RequestHead, **kwargs: Any) -> None:
+        super().__init__(conn, **kwargs)
+        self.request = request
+
+    @property
+    def path(self) -> str:
+        """The request target (path and query) of the upgrade request."""
+        return self.request.target
+
+
+class _ServerProtocol(HttpHeadProtocol):
+    def __init__(self, server: Server) -> None:
+        super().__init__(is_response=False)
+        self._server = server
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._server._start(self)
+
+
+class Server:
+    """A listening WebSocket server. Use ``async with`` or ``close()`` +
+    ``wait_closed()``. Closing stops listening and closes every open
+    WebSocket with 1001 (going away)."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        protocols: Sequence[str] = (),
+        max_msg_size: int = 4 * 1024 * 1024,
+        autoping: bool = True,
+        heartbeat: float | None = None,
+        handshake_timeout: float = 10.0,
+        close_timeout: float = 10.0,
+        max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES,
+    ) -> None:
+        self._handler = handler
+        self._protocols = tuple(protocols)
+        self._max_msg_size = max_msg_size
+        self._autoping = autoping
+        self._heartbeat = heartbeat
+        self._handshake_timeout = handshake_timeout
+        self._close_timeout = close_timeout
+        self._max_queue_bytes = max_queue_bytes
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._websockets: set[ServerWebSocket] = set()
+        self._server: asyncio.AbstractServer | None = None
+
+    @property
+    def sockets(self) -> tuple[socket.socket, ...]:
+        """The listening sockets."""
+        return tuple(self._server.sockets) if self._server is not None else ()
+
+    @property
+    def port(self) -> int:
+        """The port of the first listening socket (useful with port 0)."""
+        return int(self.sockets[0].getsockname()[1])
+
+    def _start(self, proto: _ServerProtocol) -> None:
+        task = asyncio.get_running_loop().create_task(self._serve_one(proto))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve_one(self, proto: _ServerProtocol) -> None:
+        transport = proto.transport
+        assert transport is not None
+        try:
+            head = await asyncio.wait_for(proto.read_head(), self._handshake_timeout)
+            assert isinstance(head, RequestHead)
+            key, chosen = process_request(head, self._protocols)
+        except HandshakeRejected as exc:
+            transport.write(reject_response(exc))
+            transport.close()
+            return
+        except HttpProcessingError as exc:
+            transport.write(reject_response(HandshakeRejected(exc.code, "Bad Request", exc.message)))
+            transport.close()
+            return
+        except (asyncio.TimeoutError, ServerDisconnectedError):
+            transport.abort()
+            return
+        transport.write(accept_response(key, chosen))
+        core = WebSocketProtocol(is_client=False, max_msg_size=self._max_msg_size, autoping=self._autoping)
+        conn = WebSocketConnection(
+            core, heartbeat=self._heartbeat, max_queue_bytes=self._max_queue_bytes, close_timeout=self._close_timeout
+        )
+        conn.take_over(transport, proto)
+        ws = ServerWebSocket(
+            conn,
+            request=head,
+            protocol=chosen,
+            timeout=ClientWSTimeout(ws_close=self._close_timeout),
+            autoping=self._autoping,
+        )
+        await self._run_handler(ws)
+
+    async def _run_handler(self, ws: ServerWebSocket) -> None:
+        self._websockets.add(ws)
+        try:
+            await self._handler(ws)
+        except Exception:
+            logger.exception("WebSocket handler failed")
+            if not ws.closed:
+                await ws.close(code=1011)
+        finally:
+            self._websockets.discard(ws)
+        if not ws.closed:
+            await ws.close()
+
+    def close(self) -> None:
+        """Stop listening; open WebSockets are closed by ``wait_closed()``."""
+        if self._server is not None:
+            self._server.close()
+
+    async def wait_closed(self) -> None:
+        """Close every open WebSocket with 1001 and wait for the handlers."""
+        for ws in list(self._websockets):
+            if not ws.closed:
+                await ws.close(code=1001)
+        if self._tasks:
+            done, pending = await asyncio.wait(set(self._tasks), timeout=self._close_timeout)
+            for task in pending:
+                task.cancel()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def __aenter__(self) -> Server:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+        await self.wait_closed()
+
+
+async def _serve(
+    handler: Handler,
+    host: str | None,
+    port: int,
+    *,
+    sock: socket.socket | None = None,
+    ssl: ssl_module.SSLContext | None = None,
+    **kwargs: Any,
+) -> Server:
+    server = Server(handler, **kwargs)
+    loop = asyncio.get_running_loop()
+
+    def factory() -> _ServerProtocol:
+        return _ServerProtocol(server)
+
+    if sock is not None:
+        server._server = await loop.create_server(factory, sock=sock, ssl=ssl)
+    else:
+        server._server = await loop.create_server(factory, host, port, ssl=ssl)
+    return server
+
+
+async def _close_server(server: Server) -> None:
+    server.close()
+    await server.wait_closed()
+
+
+def serve(
+    handler: Handler,
+    host: str | None = "127.0.0.1",
+    port: int = 0,
+    **kwargs: Any,
+) -> AwaitableContext[Server]:
+    """Listen on *host*:*port* (port 0: a free port, see ``Server.port``).
+
+    Keyword arguments: ``sock`` (an existing listening socket instead of host
+    and port), ``ssl`` (``SSLContext``), ``protocols`` (subprotocols the server
+    supports, in its order of preference), ``max_msg_size`` (bytes, 4 MiB),
+    ``autoping``, ``heartbeat`` (seconds), ``handshake_timeout`` (10 s),
+    ``close_timeout`` (10 s), ``max_queue_bytes``. Use ``await serve(...)`` or
+    ``async with serve(...) as server``.
+    """
+    return AwaitableContext(_serve(handler, host, port, **kwargs), _close_server)
+
+
+async def echo_handler(ws: ServerWebSocket) -> None:
+    """Send every TEXT and BINARY message back unchanged."""
+    async for msg in ws:
+        if msg.tp is WSMsgType.TEXT:
+            await ws.send_str(msg.data)
+        elif msg.tp is WSMsgType.BINARY:
+            await ws.send_bytes(msg.data)
