@@ -377,7 +377,7 @@ class WebSocketConnection(asyncio.Protocol):
             self._write(data)
         except ClientConnectionResetError:
             return True
-        if core.state is State.CLOSED:
+        if self.closed:  # the peer's close frame had arrived already (autoclose=False)
             self._on_closed()
         else:
             done, _ = await asyncio.wait({self._closed_fut}, timeout=timeout)

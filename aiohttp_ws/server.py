@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable, Sequence
 from ._context import AwaitableContext
 from .client_ws import WebSocketBase
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
-from .exceptions import HttpProcessingError, ServerDisconnectedError
+from .exceptions import ClientConnectionResetError, HttpProcessingError, ServerDisconnectedError
 from .handshake import HandshakeRejected, accept_response, process_request, reject_response
 from .http11 import RequestHead
 from .http_proto import HttpHeadProtocol
@@ -81,7 +81,7 @@ class Server:
         self._max_queue_bytes = max_queue_bytes
         self._tasks: set[asyncio.Task[None]] = set()
         self._websockets: set[ServerWebSocket] = set()
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.Server | None = None
 
     @property
     def sockets(self) -> tuple[socket.socket, ...]:
@@ -215,9 +215,12 @@ def serve(
 
 
 async def echo_handler(ws: ServerWebSocket) -> None:
-    """Send every TEXT and BINARY message back unchanged."""
-    async for msg in ws:
-        if msg.tp is WSMsgType.TEXT:
-            await ws.send_str(msg.data)
-        elif msg.tp is WSMsgType.BINARY:
-            await ws.send_bytes(msg.data)
+    """Send every TEXT and BINARY message back unchanged, until the peer closes."""
+    try:
+        async for msg in ws:
+            if msg.tp is WSMsgType.TEXT:
+                await ws.send_str(msg.data)
+            elif msg.tp is WSMsgType.BINARY:
+                await ws.send_bytes(msg.data)
+    except ClientConnectionResetError:
+        pass  # the peer's close frame was answered while messages were pending

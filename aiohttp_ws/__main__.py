@@ -1,0 +1,219 @@
+"""Command line: ``python -m aiohttp_ws [URL] [options]`` and ``python -m aiohttp_ws serve``.
+
+With no URL: start the embedded echo server on 127.0.0.1, exchange text,
+binary and JSON messages and a ping with it, print a transcript with round
+trip times, close with 1000. With a URL: an interactive client; each line of
+standard input is sent as a text message, received messages are printed, and
+end of input (Ctrl-D) closes with 1000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import threading
+import time
+from typing import Any, Sequence
+
+from . import __version__
+from .client import ClientSession
+from .client_ws import ClientWebSocketResponse
+from .exceptions import ClientError
+from .models import WSCloseCode, WSMessage, WSMsgType
+from .server import echo_handler, serve
+
+#: After end of input, wait until the peer has been quiet this long (seconds)
+#: before closing, so replies to the last lines are printed.
+QUIET_BEFORE_CLOSE = 0.3
+
+
+def _ms(start: float) -> str:
+    return f"{(time.perf_counter() - start) * 1000:.2f} ms"
+
+
+def describe(msg: WSMessage, preview: int = 32) -> str:
+    """One line for a received message; binary as length plus hex preview."""
+    if msg.tp is WSMsgType.TEXT:
+        return f"text {msg.data!r}"
+    if msg.tp is WSMsgType.BINARY:
+        data: bytes = msg.data
+        more = " ..." if len(data) > preview else ""
+        return f"binary {len(data)} bytes: {data[:preview].hex(' ')}{more}"
+    if msg.tp is WSMsgType.CLOSE:
+        return f"close {msg.data} {msg.extra!r}"
+    if msg.tp is WSMsgType.ERROR:
+        return f"error {msg.data!r}"
+    return f"{msg.tp.name.lower()} {msg.data!r}"
+
+
+def _close_name(code: int | None) -> str:
+    try:
+        return f"{code} ({WSCloseCode(code).name})" if code is not None else "none"
+    except ValueError:
+        return str(code)
+
+
+async def demo() -> int:
+    """The main job: talk to the embedded echo server and print a transcript."""
+    async with serve(echo_handler, "127.0.0.1", 0) as server:
+        url = f"ws://127.0.0.1:{server.port}/"
+        print(f"aiohttp_ws {__version__}: embedded echo server on {url}")
+        async with ClientSession() as session:
+            start = time.perf_counter()
+            ws = await session.ws_connect(url, autoping=False)
+            print(f"connected: opening handshake in {_ms(start)}")
+            exchanges: list[tuple[str, Any]] = [
+                ("text", "Hello, WebSocket!"),
+                ("binary", bytes(range(16))),
+                ("json", {"msg": "hi", "n": [1, 2, 3]}),
+                ("ping", b"are you there?"),
+            ]
+            for kind, payload in exchanges:
+                start = time.perf_counter()
+                if kind == "text":
+                    await ws.send_str(payload)
+                elif kind == "binary":
+                    await ws.send_bytes(payload)
+                elif kind == "json":
+                    await ws.send_json(payload)
+                else:
+                    await ws.ping(payload)
+                reply = await ws.receive(timeout=5)
+                rtt = _ms(start)
+                print(f"> {kind:<6} {payload!r}")
+                print(f"< {describe(reply)}   (round trip {rtt})")
+                if kind == "json" and json.loads(reply.data) != payload:
+                    raise RuntimeError("the JSON echo differs from what was sent")
+            start = time.perf_counter()
+            await ws.close()
+            print(f"closed with {_close_name(ws.close_code)}: close handshake in {_ms(start)}")
+    return 0 if ws.close_code == 1000 else 1
+
+
+def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
+    """Read stdin in a daemon thread (works for ttys, pipes and files alike)."""
+
+    def reader() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\r\n"))
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=reader, name="aiohttp_ws-stdin", daemon=True).start()
+
+
+async def _printer(ws: ClientWebSocketResponse, state: dict[str, float]) -> None:
+    while True:
+        msg = await ws.receive()
+        if msg.tp is WSMsgType.CLOSING:
+            continue  # our own close() began; keep printing what still arrives
+        if msg.tp is WSMsgType.CLOSED:
+            return
+        state["last"] = time.monotonic()
+        print(f"< {describe(msg)}", flush=True)
+        if msg.tp in (WSMsgType.CLOSE, WSMsgType.ERROR):
+            return
+
+
+async def interactive(args: argparse.Namespace) -> int:
+    """wscat-like client: stdin lines out as text, messages printed."""
+    headers = []
+    for header in args.header:
+        name, sep, value = header.partition(":")
+        if not sep:
+            raise SystemExit(f"--header must look like 'Name: value', got {header!r}")
+        headers.append((name.strip(), value.strip()))
+    async with ClientSession() as session:
+        ws = await session.ws_connect(
+            args.url,
+            protocols=args.protocol,
+            headers=headers,
+            heartbeat=args.heartbeat,
+            ssl=not args.insecure,
+            max_msg_size=args.max_msg_size,
+        )
+        print(f"connected to {args.url} (subprotocol: {ws.protocol}); Ctrl-D closes", file=sys.stderr)
+        state = {"last": time.monotonic()}
+        printer = asyncio.get_running_loop().create_task(_printer(ws, state))
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        _stdin_lines(asyncio.get_running_loop(), lines)
+        while not printer.done():
+            get = asyncio.ensure_future(lines.get())
+            await asyncio.wait({get, printer}, return_when=asyncio.FIRST_COMPLETED)
+            if not get.done():
+                get.cancel()
+                break
+            line = get.result()
+            if line is None:
+                await _quiet(state, printer)
+                await ws.close()
+                break
+            await ws.send_str(line)
+        await printer
+        print(f"closed: {_close_name(ws.close_code)}", file=sys.stderr)
+        if ws.exception() is not None:
+            print(f"error: {ws.exception()!r}", file=sys.stderr)
+            return 1
+    return 0
+
+
+async def _quiet(state: dict[str, float], printer: asyncio.Task[None], limit: float = 5.0) -> None:
+    deadline = time.monotonic() + limit
+    while not printer.done() and time.monotonic() < deadline:
+        idle = time.monotonic() - state["last"]
+        if idle >= QUIET_BEFORE_CLOSE:
+            return
+        await asyncio.sleep(QUIET_BEFORE_CLOSE - idle)
+
+
+async def serve_forever(host: str, port: int) -> int:
+    """``serve``: the echo server on its own until interrupted."""
+    async with serve(echo_handler, host, port) as server:
+        print(f"echo server listening on ws://{host}:{server.port}/", flush=True)
+        await asyncio.Event().wait()
+    return 0
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    if argv and argv[0] == "serve":
+        parser = argparse.ArgumentParser(prog="python -m aiohttp_ws serve", description="Run the echo server.")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8765)
+        args = parser.parse_args(argv[1:])
+        args.command = "serve"
+        return args
+    parser = argparse.ArgumentParser(
+        prog="python -m aiohttp_ws",
+        description="Without URL: demo against the embedded echo server. With URL: interactive client. "
+        "'serve' runs the echo server.",
+    )
+    parser.add_argument("url", nargs="?", help="ws:// or wss:// URL")
+    parser.add_argument("--protocol", action="append", default=[], help="subprotocol to offer (repeatable)")
+    parser.add_argument("--header", action="append", default=[], help="'Name: value' header (repeatable)")
+    parser.add_argument("--heartbeat", type=float, default=None, help="ping after this many idle seconds")
+    parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    parser.add_argument("--max-msg-size", type=int, default=4 * 1024 * 1024, help="bytes, 0 = no limit")
+    parser.add_argument("--version", action="version", version=f"aiohttp_ws {__version__}")
+    args = parser.parse_args(argv)
+    args.command = "client" if args.url else "demo"
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.command == "serve":
+            return asyncio.run(serve_forever(args.host, args.port))
+        if args.command == "demo":
+            return asyncio.run(demo())
+        return asyncio.run(interactive(args))
+    except KeyboardInterrupt:
+        return 130
+    except (ClientError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
