@@ -1,0 +1,172 @@
+"""HTTP/1.1 heads and bodies (RFC 9112) on bytes alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from aiohttp_ws.exceptions import BadHttpMessage, LineTooLong, TooManyHeaders
+from aiohttp_ws.http11 import (
+    MAX_HEADERS,
+    MAX_LINE_SIZE,
+    BodyReader,
+    HeadParser,
+    RequestHead,
+    ResponseHead,
+    serialize_request,
+    serialize_response,
+)
+
+RESPONSE = (
+    b"HTTP/1.1 101 Switching Protocols\r\n"
+    b"Upgrade: websocket\r\n"
+    b"Connection:  keep-alive, Upgrade \r\n"
+    b"X-Dup: 1\r\n"
+    b"x-dup: 2\r\n"
+    b"\r\n"
+)
+
+
+def parse_response(data: bytes) -> ResponseHead:
+    head = HeadParser(is_response=True).feed(data)
+    assert isinstance(head, ResponseHead)
+    return head
+
+
+def test_response_head_parsed() -> None:
+    head = parse_response(RESPONSE)
+    assert head.version == (1, 1) and head.status == 101 and head.reason == "Switching Protocols"
+    assert head.headers["connection"] == "keep-alive, Upgrade"
+    assert head.headers.getall("X-DUP") == ["1", "2"]
+
+
+def test_head_split_at_every_byte_keeps_leftover() -> None:
+    data = RESPONSE + b"\x81\x02hi"
+    for cut in range(len(data) + 1):
+        parser = HeadParser(is_response=True)
+        head = parser.feed(data[:cut]) or parser.feed(data[cut:])
+        assert isinstance(head, ResponseHead)
+        assert head.headers["Upgrade"] == "websocket"
+        if cut <= len(RESPONSE):
+            assert parser.leftover == b"\x81\x02hi"
+
+
+def test_bare_lf_and_missing_reason_accepted() -> None:
+    head = parse_response(b"HTTP/1.1 101\nUpgrade: websocket\n\n")
+    assert head.status == 101 and head.reason == ""
+
+
+def test_request_head_parsed() -> None:
+    head = HeadParser(is_response=False).feed(b"GET /chat?x=1 HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert isinstance(head, RequestHead)
+    assert (head.method, head.target, head.version) == ("GET", "/chat?x=1", (1, 1))
+
+
+def test_line_length_limit() -> None:
+    ok = b"HTTP/1.1 200 OK\r\nX: " + b"a" * (MAX_LINE_SIZE - 3) + b"\r\n\r\n"
+    assert parse_response(ok).headers["X"] == "a" * (MAX_LINE_SIZE - 3)
+    too_long = b"HTTP/1.1 200 OK\r\nX: " + b"a" * (MAX_LINE_SIZE - 2) + b"\r\n\r\n"
+    with pytest.raises(LineTooLong):
+        parse_response(too_long)
+    parser = HeadParser(is_response=True)
+    with pytest.raises(LineTooLong):  # detected before the line ends
+        parser.feed(b"HTTP/1.1 200 OK\r\nX: " + b"a" * (MAX_LINE_SIZE + 10))
+
+
+def test_header_count_limit() -> None:
+    def head(n: int) -> bytes:
+        return b"HTTP/1.1 200 OK\r\n" + b"".join(b"H%d: v\r\n" % i for i in range(n)) + b"\r\n"
+
+    assert len(parse_response(head(MAX_HEADERS)).headers) == MAX_HEADERS
+    with pytest.raises(TooManyHeaders):
+        parse_response(head(MAX_HEADERS + 1))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade : websocket\r\n\r\n",  # space before colon
+        b"HTTP/1.1 101 OK\r\nNo colon here\r\n\r\n",
+        b"HTTP/1.1 101 OK\r\nBad\x00Name: v\r\n\r\n",
+        b"HTTP/1.1 101 OK\r\nX: a\x00b\r\n\r\n",
+        b"HTTP/1.1 101 OK\r\nX: a\x1bb\r\n\r\n",
+        b"HTTP/1.1 1011 OK\r\n\r\n",
+        b"HTTP/1.1 abc OK\r\n\r\n",
+        b"ICY 200 OK\r\n\r\n",
+        b"HTTP/1.1 101 OK\r\n folded-first: x\r\n\r\n",
+    ],
+)
+def test_malformed_heads_rejected(data: bytes) -> None:
+    with pytest.raises(BadHttpMessage):
+        HeadParser(is_response=True).feed(data)
+
+
+def test_obs_fold_joined_in_response_rejected_in_request() -> None:
+    head = parse_response(b"HTTP/1.1 200 OK\r\nX: a\r\n  b\r\n\r\n")
+    assert head.headers["X"] == "a b"
+    with pytest.raises(BadHttpMessage):
+        HeadParser(is_response=False).feed(b"GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n")
+
+
+def body_of(head_bytes: bytes, body: bytes, *, chunk: int = 0, limit: int = 1 << 20) -> BodyReader:
+    reader = BodyReader(parse_response(head_bytes), limit=limit)
+    step = chunk or max(1, len(body))
+    for i in range(0, len(body), step):
+        if reader.feed(body[i : i + step]):
+            break
+    return reader
+
+
+def test_body_content_length() -> None:
+    reader = body_of(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n\r\n", b"nopeEXTRA")
+    assert reader.done and bytes(reader.body) == b"nopeE"
+
+
+def test_body_chunked_split_at_every_byte() -> None:
+    body = b"4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nTrailer: x\r\n\r\n"
+    for chunk in (1, 2, 3, 7, len(body)):
+        reader = body_of(b"HTTP/1.1 400 Bad\r\nTransfer-Encoding: chunked\r\n\r\n", body, chunk=chunk)
+        assert reader.done and bytes(reader.body) == b"Wikipedia in\r\n\r\nchunks."
+
+
+def test_body_until_eof_and_limit() -> None:
+    reader = body_of(b"HTTP/1.1 500 Oops\r\n\r\n", b"abc")
+    assert not reader.done
+    reader.feed_eof()
+    assert reader.done and bytes(reader.body) == b"abc"
+    reader = body_of(b"HTTP/1.1 500 Oops\r\nContent-Length: 100\r\n\r\n", bytes(100), limit=10)
+    assert reader.done and reader.truncated and len(reader.body) == 10
+
+
+def test_body_errors() -> None:
+    with pytest.raises(BadHttpMessage):
+        BodyReader(parse_response(b"HTTP/1.1 400 x\r\nContent-Length: 1, 2\r\n\r\n"))
+    with pytest.raises(BadHttpMessage):
+        BodyReader(parse_response(b"HTTP/1.1 400 x\r\nContent-Length: -1\r\n\r\n"))
+    with pytest.raises(BadHttpMessage):
+        body_of(b"HTTP/1.1 400 x\r\nTransfer-Encoding: chunked\r\n\r\n", b"zz\r\n")
+    reader = body_of(b"HTTP/1.1 400 x\r\nContent-Length: 10\r\n\r\n", b"abc")
+    with pytest.raises(BadHttpMessage):
+        reader.feed_eof()
+    assert BodyReader(parse_response(b"HTTP/1.1 204 No Content\r\n\r\n")).done
+
+
+def test_serialize_round_trip_and_injection_refused() -> None:
+    data = serialize_request("GET", "/a?b=c", [("Host", "x"), ("X-Y", "z w")])
+    assert data == b"GET /a?b=c HTTP/1.1\r\nHost: x\r\nX-Y: z w\r\n\r\n"
+    head = HeadParser(is_response=False).feed(data)
+    assert isinstance(head, RequestHead) and head.headers["x-y"] == "z w"
+    for bad in ("a\r\nInjected: 1", "a\nb", "a\x00b", "a\rb", "a\x7fb"):
+        with pytest.raises(ValueError):
+            serialize_request("GET", "/", [("X", bad)])
+        with pytest.raises(ValueError):
+            serialize_response(200, "OK", [("X", bad)])
+    for bad_name in ("X Y", "X:Y", "X\r\n", ""):
+        with pytest.raises(ValueError):
+            serialize_request("GET", "/", [(bad_name, "v")])
+    for bad_target in ("/a b", "/a\r\n", ""):
+        with pytest.raises(ValueError):
+            serialize_request("GET", bad_target, [])
+    with pytest.raises(ValueError):
+        serialize_request("GE T", "/", [])
+    with pytest.raises(ValueError):
+        serialize_response(200, "OK\r\nX: y", [])
