@@ -1,0 +1,73 @@
+"""The command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+
+import aiohttp_ws
+
+
+async def run(*args: str, stdin: bytes = b"", timeout: float = 30) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiohttp_ws", *args,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_demo_prints_transcript_and_exits_0() -> None:
+    code, out, err = await run()
+    assert code == 0, err
+    assert re.search(r"embedded echo server on ws://127\.0\.0\.1:\d+/", out)
+    assert "< text 'Hello, WebSocket!'" in out
+    assert "< binary 16 bytes: 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f" in out
+    assert """< text '{"msg": "hi", "n": [1, 2, 3]}'""" in out
+    assert "< pong b'are you there?'" in out
+    assert len(re.findall(r"round trip \d+\.\d+ ms", out)) == 4
+    assert "closed with 1000 (OK)" in out
+
+
+async def test_interactive_piped_against_our_server(our_server: str) -> None:
+    code, out, err = await run(our_server, "--protocol", "chat", "--header", "X-Test: 1", stdin=b"one\ntwo\nflood:1:8\n")
+    assert code == 0, err
+    assert out.splitlines() == ["< text 'one'", "< text 'two'", "< binary 8 bytes: 00 00 00 00 00 00 00 00"]
+    assert "subprotocol: chat" in err and "closed: 1000 (OK)" in err
+
+
+async def test_interactive_against_websockets_server(websockets_server: str) -> None:
+    code, out, err = await run(websockets_server, "--heartbeat", "5", "--max-msg-size", "1000", stdin=b"hello\n")
+    assert code == 0, err
+    assert out.splitlines() == ["< text 'hello'"]
+
+
+async def test_interactive_reports_server_close(our_server: str) -> None:
+    code, out, err = await run(our_server, stdin=b"close:4000:bye\n")
+    assert code == 0, err
+    assert "< close 4000 'bye'" in out and "closed: 4000" in err
+
+
+async def test_interactive_connection_error_exits_1() -> None:
+    code, out, err = await run("ws://127.0.0.1:1/")
+    assert code == 1 and "error: Cannot connect to host 127.0.0.1:1" in err
+
+
+async def test_serve_subcommand() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiohttp_ws", "serve", "--host", "127.0.0.1", "--port", "0",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
+        url = re.search(r"ws://127\.0\.0\.1:\d+/", line)
+        assert url is not None, line
+        async with aiohttp_ws.ws_connect(url.group(0)) as ws:
+            await ws.send_str("served")
+            assert await ws.receive_str() == "served"
+    finally:
+        proc.terminate()
+        await proc.wait()
