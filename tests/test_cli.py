@@ -71,3 +71,16 @@ async def test_serve_subcommand() -> None:
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_examples_run() -> None:
+    import pathlib
+
+    root = pathlib.Path(__file__).parent.parent / "examples"
+    for script, expected in (("echo_client.py", "closed with 1000"), ("multi_writer.py", "in order; close code 1000")):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(root / script), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, err.decode()
+        assert expected in out.decode()
