@@ -58,7 +58,7 @@ class WebSocketBase:
     def closed(self) -> bool:
         """``True`` once the close handshake completed, the connection failed
         or the TCP connection ended."""
-        return self._conn.closed or self._conn.lost
+        return self._conn.closed
 
     @property
     def close_code(self) -> int | None:

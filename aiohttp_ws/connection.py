@@ -15,6 +15,7 @@ import collections
 from typing import Callable
 
 from .exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
+from .frames import OP_CLOSE
 from .http_proto import HttpHeadProtocol
 from .models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
 from .protocol import State, WebSocketProtocol
@@ -295,9 +296,8 @@ class WebSocketConnection(asyncio.Protocol):
 
     async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None:
         """Send one frame of any opcode (see ``WebSocketProtocol.send_frame``)."""
-        if opcode == 0x8:
-            code, reason = (int.from_bytes(payload[:2], "big"), payload[2:]) if payload else (None, b"")
-            await self.close(code, reason, self._close_timeout)
+        if opcode == OP_CLOSE:
+            await self.close(int.from_bytes(payload[:2], "big") if payload else None, payload[2:], self._close_timeout)
             return
         try:
             data = self.core.send_frame(payload, opcode, fin=fin)
@@ -342,7 +342,6 @@ class WebSocketConnection(asyncio.Protocol):
         if self.lost:
             return
         self.core.abort(code)
-        self.core.close_code = code
         if self.exception is None:
             self.exception = exc
         self._deliver(WSMessage(_ERROR, exc, None), 0)

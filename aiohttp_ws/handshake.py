@@ -105,7 +105,7 @@ class ClientHandshake:
         not offer (or several), or any extension (none is offered).
         """
         if head.status != 101:
-            return self._fail_status(head)
+            raise self._error(head, head.reason or "Invalid response status")
         if head.version < (1, 1):
             raise self._error(head, "101 response over HTTP/1.0")
         if "websocket" not in header_tokens(head.headers, "Upgrade"):
@@ -118,9 +118,6 @@ class ClientHandshake:
         if head.headers.getall("Sec-WebSocket-Extensions", []):
             raise self._error(head, "Server accepted an extension the client did not offer")
         return self._chosen_protocol(head)
-
-    def _fail_status(self, head: ResponseHead) -> str | None:
-        raise self._error(head, head.reason or "Invalid response status")
 
     def _chosen_protocol(self, head: ResponseHead) -> str | None:
         values = head.headers.getall("Sec-WebSocket-Protocol", [])

@@ -259,8 +259,7 @@ class WebSocketProtocol:
         ``InvalidStateError`` for an out-of-order fragment or a closed state.
         """
         if opcode == OP_CLOSE:
-            code, reason = (parse_close_payload(payload) if payload else (None, ""))
-            return self.send_close(code, reason)
+            return self.send_close(int.from_bytes(payload[:2], "big") if payload else None, payload[2:])
         if opcode in (OP_PING, OP_PONG):
             if not fin:
                 raise ValueError("control frames cannot be fragmented (RFC 6455 §5.5)")

@@ -151,9 +151,7 @@ class Server:
 
     async def wait_closed(self) -> None:
         """Close every open WebSocket with 1001 and wait for the handlers."""
-        for ws in list(self._websockets):
-            if not ws.closed:
-                await ws.close(code=1001)
+        await asyncio.gather(*(ws.close(code=1001) for ws in list(self._websockets) if not ws.closed))
         if self._tasks:
             done, pending = await asyncio.wait(set(self._tasks), timeout=self._close_timeout)
             for task in pending:

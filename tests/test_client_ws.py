@@ -544,3 +544,23 @@ async def test_session_close_aborts_open_websockets(our_server: str) -> None:
     assert ws.closed and ws.close_code == 1006
     with pytest.raises(RuntimeError):
         await session.ws_connect(our_server)
+
+
+async def test_autoclose_false_hands_close_to_user(raw_server: RawServerFactory) -> None:
+    replies: list[tuple[int, bytes]] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer, server_frame(OP_CLOSE, b"\x0f\xa0later"))
+        replies.append(await read_client_frame(reader))
+        replies.append(await read_client_frame(reader))
+        writer.close()
+
+    raw = await raw_server(script)
+    ws = await aiohttp_ws.ws_connect(raw.url, autoclose=False)
+    msg = await ws.receive()
+    assert (msg.type, msg.data, msg.extra) == (WSMsgType.CLOSE, 4000, "later")
+    assert not ws.closed  # not answered yet: we may still send (RFC 6455 §5.5.1)
+    await ws.send_str("parting words")
+    assert (await ws.receive()).type is WSMsgType.CLOSED  # the next receive() answers, as aiohttp does
+    assert replies == [(OP_TEXT, b"parting words"), (OP_CLOSE, b"\x03\xe8")]
+    assert ws.closed and ws.close_code == 4000

@@ -279,3 +279,15 @@ def test_messages_split_at_every_byte() -> None:
         c = client()
         msgs = c.receive_data(stream[:cut]) + c.receive_data(stream[cut:])
         assert msgs == [WSMessage(WSMsgType.TEXT, "one", None), WSMessage(WSMsgType.BINARY, bytes(200) + b"z", None)]
+
+
+def test_send_frame_close_validates_like_send_close() -> None:
+    c = client()
+    with pytest.raises(ValueError):
+        c.send_frame(b"\x03\xed", OP_CLOSE)  # 1005 may not be sent
+    with pytest.raises(ValueError):
+        c.send_frame(b"\x03", OP_CLOSE)  # 1-byte payload
+    assert c.state is State.OPEN
+    s = server()
+    assert s.receive_data(c.send_frame(b"\x03\xe8bye", OP_CLOSE)) == [WSMessage(WSMsgType.CLOSE, 1000, "bye")]
+    assert c.state is State.CLOSING
