@@ -185,8 +185,10 @@ class BaseConnector:
         key = ConnectionKey(host, port, is_ssl)
         await self._limiter.acquire(key)
         try:
-            context = self.ssl_context(ssl) if is_ssl else None
-            coro = self._open(host, port, context, server_hostname)
+            tls: dict[str, Any] = {}
+            if is_ssl:
+                tls = {"ssl": self.ssl_context(ssl), "server_hostname": server_hostname or host.rstrip(".")}
+            coro = self._open(host, port, tls)
             transport, protocol = await asyncio.wait_for(coro, timeout)
         except asyncio.TimeoutError as exc:
             self._limiter.release(key)
@@ -201,9 +203,8 @@ class BaseConnector:
         self._conns.add(conn)
         return conn
 
-    async def _open(
-        self, host: str, port: int, context: ssl_module.SSLContext | None, server_hostname: str | None
-    ) -> tuple[asyncio.Transport, HttpHeadProtocol]:
+    async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
+        """Open the transport; *tls* holds ``ssl`` and ``server_hostname`` for TLS."""
         raise NotImplementedError
 
     def _release(self, conn: Connection) -> None:
@@ -226,7 +227,8 @@ def _factory() -> HttpHeadProtocol:
 
 class TCPConnector(BaseConnector):
     """Connects over TCP, resolving with the event loop and racing addresses
-    with Happy Eyeballs (RFC 8305) through ``loop.create_connection``.
+    with Happy Eyeballs (RFC 8305) through ``loop.create_connection`` (which
+    also sets TCP_NODELAY).
 
     Args:
         limit, limit_per_host, ssl: see ``BaseConnector``.
@@ -253,13 +255,7 @@ class TCPConnector(BaseConnector):
         self._happy_eyeballs_delay = happy_eyeballs_delay
         self._interleave = interleave
 
-    async def _open(
-        self, host: str, port: int, context: ssl_module.SSLContext | None, server_hostname: str | None
-    ) -> tuple[asyncio.Transport, HttpHeadProtocol]:
-        kwargs: dict[str, Any] = {}
-        if context is not None:
-            kwargs["ssl"] = context
-            kwargs["server_hostname"] = server_hostname or host.rstrip(".")
+    async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
         transport, protocol = await asyncio.get_running_loop().create_connection(
             _factory,
             host,
@@ -268,20 +264,10 @@ class TCPConnector(BaseConnector):
             local_addr=self._local_addr,
             happy_eyeballs_delay=self._happy_eyeballs_delay,
             interleave=self._interleave,
-            **kwargs,
+            **tls,
         )
-        _set_nodelay(transport)
         assert isinstance(transport, asyncio.Transport)
         return transport, protocol
-
-
-def _set_nodelay(transport: asyncio.BaseTransport) -> None:
-    sock = transport.get_extra_info("socket")
-    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
 
 
 class UnixConnector(BaseConnector):
@@ -291,15 +277,7 @@ class UnixConnector(BaseConnector):
         super().__init__(limit=limit, limit_per_host=limit_per_host, ssl=ssl)
         self.path = path
 
-    async def _open(
-        self, host: str, port: int, context: ssl_module.SSLContext | None, server_hostname: str | None
-    ) -> tuple[asyncio.Transport, HttpHeadProtocol]:
-        kwargs: dict[str, Any] = {}
-        if context is not None:
-            kwargs["ssl"] = context
-            kwargs["server_hostname"] = server_hostname or host
-        transport, protocol = await asyncio.get_running_loop().create_unix_connection(
-            _factory, self.path, **kwargs
-        )
+    async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
+        transport, protocol = await asyncio.get_running_loop().create_unix_connection(_factory, self.path, **tls)
         assert isinstance(transport, asyncio.Transport)
         return transport, protocol
