@@ -564,3 +564,41 @@ async def test_autoclose_false_hands_close_to_user(raw_server: RawServerFactory)
     assert (await ws.receive()).type is WSMsgType.CLOSED  # the next receive() answers, as aiohttp does
     assert replies == [(OP_TEXT, b"parting words"), (OP_CLOSE, b"\x03\xe8")]
     assert ws.closed and ws.close_code == 4000
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked", "eof"])
+async def test_refusal_body_kept_up_to_1_mib(raw_server: RawServerFactory, framing: str) -> None:
+    body = bytes(range(256)) * (6 * 1024)  # 1.5 MiB
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        if framing == "content-length":
+            writer.write(b"HTTP/1.1 500 Oops\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        elif framing == "chunked":
+            writer.write(b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for i in range(0, len(body), 100_000):
+                part = body[i : i + 100_000]
+                writer.write(b"%x\r\n" % len(part) + part + b"\r\n")
+            writer.write(b"0\r\n\r\n")
+        else:
+            writer.write(b"HTTP/1.1 500 Oops\r\nConnection: close\r\n\r\n" + body)
+        writer.close()
+
+    raw = await raw_server(script)
+    with pytest.raises(aiohttp_ws.WSServerHandshakeError) as info:
+        await aiohttp_ws.ws_connect(raw.url)
+    assert info.value.status == 500 and info.value.body == body[: 1024 * 1024]
+
+
+async def test_limit_per_host(our_server: str, websockets_server: str) -> None:
+    connector = aiohttp_ws.TCPConnector(limit_per_host=1)
+    async with aiohttp_ws.ClientSession(connector=connector) as session:
+        first = await session.ws_connect(our_server)
+        other_host = await asyncio.wait_for(session.ws_connect(websockets_server), 5)  # another endpoint: free
+        same_host = asyncio.ensure_future(session.ws_connect(our_server))
+        await asyncio.sleep(0.2)
+        assert not same_host.done()
+        await first.close()
+        second = await asyncio.wait_for(same_host, 5)
+        await second.close()
+        await other_host.close()
