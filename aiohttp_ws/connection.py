@@ -258,11 +258,20 @@ class WebSocketConnection(asyncio.Protocol):
         handle = self._loop.call_later(timeout, _expire, fut) if timeout else None
         try:
             return await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                self._requeue(fut.result())  # handed over as we were cancelled: keep it
+            raise
         finally:
             if self._waiter is fut:
                 self._waiter = None
             if handle is not None:
                 handle.cancel()
+
+    def _requeue(self, msg: WSMessage) -> None:
+        self._queue.appendleft(msg)
+        if msg.tp is _TEXT or msg.tp is _BINARY:
+            self._queued += len(msg.data)
 
     # -- sending -----------------------------------------------------------------
 

@@ -602,3 +602,14 @@ async def test_limit_per_host(our_server: str, websockets_server: str) -> None:
         second = await asyncio.wait_for(same_host, 5)
         await second.close()
         await other_host.close()
+
+
+async def test_message_handed_to_cancelled_receive_is_kept(our_server: str) -> None:
+    async with aiohttp_ws.ws_connect(our_server) as ws:
+        receiver = asyncio.ensure_future(ws.receive())
+        await asyncio.sleep(0.01)
+        ws._conn.data_received(server_frame(OP_TEXT, b"raced"))  # the reader hands it over...
+        receiver.cancel()  # ...and the receiving task is cancelled before it resumes
+        with pytest.raises(asyncio.CancelledError):
+            await receiver
+        assert await ws.receive_str() == "raced"
