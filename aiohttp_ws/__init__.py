@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 from .client import ClientSession, ws_connect
 from .client_ws import ClientWebSocketResponse
 from .connector import TCPConnector, UnixConnector
+from .deflate import DeflateParams, PerMessageDeflate
 from .exceptions import (
     BadHttpMessage,
     ClientConnectionError,
@@ -63,6 +64,7 @@ __all__ = (
     "ClientTimeout",
     "ClientWebSocketResponse",
     "ClientWSTimeout",
+    "DeflateParams",
     "HttpProcessingError",
     "InvalidPayloadError",
     "InvalidStateError",
@@ -71,6 +73,7 @@ __all__ = (
     "Message",
     "MsgType",
     "PayloadTooBig",
+    "PerMessageDeflate",
     "ProtocolError",
     "RequestInfo",
     "Server",

@@ -15,6 +15,7 @@ from ._context import AwaitableContext
 from .client_ws import ClientWebSocketResponse
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
 from .connector import BaseConnector, Connection, SSLArg, TCPConnector
+from .deflate import CompressArg, PerMessageDeflate, offers_from
 from .exceptions import HttpProcessingError, InvalidURL, ServerTimeoutError, WSServerHandshakeError
 from .handshake import ClientHandshake
 from .http11 import MAX_BODY_SIZE, ResponseHead
@@ -132,6 +133,7 @@ class ClientSession:
         server_hostname: str | None = None,
         max_msg_size: int = 4 * 1024 * 1024,
         max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES,
+        compress: CompressArg = 0,
     ) -> AwaitableContext[ClientWebSocketResponse]:
         """Open a WebSocket (RFC 6455 §4.1); use with ``await`` or ``async with``.
 
@@ -157,6 +159,9 @@ class ClientSession:
                 0 = no limit); larger → close code 1009.
             max_queue_bytes: receive-queue high-water mark in payload bytes
                 (1 MiB), or ``(high, low)``; reading pauses above it.
+            compress: permessage-deflate (RFC 7692): 0 off (default); 9..15 as
+                aiohttp (window bits asked of the server); a ``PerMessageDeflate``
+                offer, or several in order of preference.
 
         Raises ``WSServerHandshakeError`` (status, headers, body), ``InvalidURL``,
         ``ClientConnectorError`` and ``ServerTimeoutError``.
@@ -183,6 +188,7 @@ class ClientSession:
             server_hostname=server_hostname,
             max_msg_size=max_msg_size,
             max_queue_bytes=max_queue_bytes,
+            offers=offers_from(compress),
         )
         return AwaitableContext(coro, _close_ws)
 
@@ -220,6 +226,7 @@ class ClientSession:
         server_hostname: str | None,
         max_msg_size: int,
         max_queue_bytes: int | tuple[int, int],
+        offers: tuple[PerMessageDeflate, ...],
     ) -> ClientWebSocketResponse:
         if self._closed:
             raise RuntimeError("Session is closed")
@@ -238,6 +245,7 @@ class ClientSession:
             headers=fields.items(),
             method=method,
             request_info=info,
+            extensions=offers,
         )
         deadline = _min_timeout(ws_timeout.ws_handshake, self._timeout.total)
         try:
@@ -251,7 +259,13 @@ class ClientSession:
         except WSServerHandshakeError:
             conn.close()
             raise
-        core = WebSocketProtocol(is_client=True, max_msg_size=max_msg_size, autoping=autoping, autoclose=autoclose)
+        core = WebSocketProtocol(
+            is_client=True,
+            max_msg_size=max_msg_size,
+            autoping=autoping,
+            autoclose=autoclose,
+            deflate=handshake.deflate,
+        )
         ws_conn = WebSocketConnection(
             core, heartbeat=heartbeat, max_queue_bytes=max_queue_bytes, close_timeout=ws_timeout.ws_close
         )

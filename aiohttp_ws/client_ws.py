@@ -14,6 +14,7 @@ from typing import Any, Callable
 from multidict import CIMultiDictProxy
 
 from .connection import WebSocketConnection
+from .deflate import DeflateParams
 from .exceptions import WSMessageTypeError
 from .frames import OP_BINARY, OP_PING, OP_PONG, OP_TEXT
 from .models import DEFAULT_WS_TIMEOUT, ClientWSTimeout, WSMessage, WSMsgType
@@ -79,13 +80,22 @@ class WebSocketBase:
 
     @property
     def compress(self) -> int:
-        """Negotiated permessage-deflate window bits; 0 when not negotiated."""
-        return 0
+        """Window bits of our permessage-deflate compressor (8..15), 0 when the
+        extension was not negotiated (aiohttp's attribute)."""
+        codec = self._conn.core.codec
+        return codec.local_bits if codec is not None else 0
 
     @property
     def client_notakeover(self) -> bool:
-        """Whether client_no_context_takeover was negotiated."""
-        return False
+        """Whether the client compresses each message without context takeover."""
+        codec = self._conn.core.codec
+        return codec is not None and codec.params.client_no_context_takeover
+
+    @property
+    def deflate(self) -> DeflateParams | None:
+        """All negotiated permessage-deflate parameters (RFC 7692 §7.1), or ``None``."""
+        codec = self._conn.core.codec
+        return codec.params if codec is not None else None
 
     @property
     def autoping(self) -> bool:
@@ -116,17 +126,20 @@ class WebSocketBase:
     async def send_str(self, data: str, compress: int | None = None) -> None:
         """Send a TEXT message (UTF-8). Raises ``TypeError`` if *data* is not
         ``str``, ``ClientConnectionResetError`` once closing has started.
-        *compress* only matters when permessage-deflate is negotiated."""
+
+        *compress*: with permessage-deflate negotiated, ``None`` (default) or a
+        non-zero value deflates the message, 0 sends it uncompressed."""
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        await self._conn.send_message(data.encode("utf-8"), OP_TEXT)
+        await self._conn.send_message(data.encode("utf-8"), OP_TEXT, compress)
 
     async def send_bytes(self, data: bytes | bytearray | memoryview, compress: int | None = None) -> None:
         """Send a BINARY message. Raises ``TypeError`` for other types,
-        ``ClientConnectionResetError`` once closing has started."""
+        ``ClientConnectionResetError`` once closing has started. *compress* as
+        for ``send_str``."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        await self._conn.send_message(bytes(data), OP_BINARY)
+        await self._conn.send_message(bytes(data), OP_BINARY, compress)
 
     async def send_json(
         self,
@@ -144,8 +157,14 @@ class WebSocketBase:
         """Send one raw frame with *opcode* (RFC 6455 §5.2). With ``fin=False`` a
         TEXT/BINARY frame starts a fragmented message that CONTINUATION frames
         carry on; the last one has ``fin=True`` (§5.4). Raises ``ValueError`` for
-        control-frame rule breaks, ``ClientConnectionResetError`` when closing."""
-        await self._conn.send_frame(_as_bytes(message, "message"), int(opcode), fin)
+        control-frame rule breaks, ``ClientConnectionResetError`` when closing.
+        A whole TEXT/BINARY message (``fin=True``) is deflated as by ``send_str``;
+        fragments are sent as given."""
+        opcode = int(opcode)
+        if fin and opcode in (OP_TEXT, OP_BINARY):
+            await self._conn.send_message(_as_bytes(message, "message"), opcode, compress)
+            return
+        await self._conn.send_frame(_as_bytes(message, "message"), opcode, fin)
 
     async def ping(self, message: bytes | str = b"") -> None:
         """Send a ping. Payload at most 125 bytes, else ``ValueError`` (§5.5)."""

@@ -25,11 +25,19 @@ __all__ = ("WebSocketConnection", "DEFAULT_MAX_QUEUE_BYTES")
 #: Default high-water mark of the receive queue, in payload bytes (1 MiB); the
 #: low-water mark defaults to a quarter of it.
 DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024
+#: Messages of at least this many bytes are deflated in the default executor
+#: (zlib releases the GIL) so the event loop keeps running; smaller ones inline.
+EXECUTOR_COMPRESS_THRESHOLD = 64 * 1024
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 _CLOSE = WSMsgType.CLOSE
 _ERROR = WSMsgType.ERROR
+
+
+def _consume_exception(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # reported to the sender; never "never retrieved"
 
 
 def _expire(fut: asyncio.Future[WSMessage]) -> None:
@@ -86,6 +94,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._last_rx = 0.0
         self._ping_at = 0.0
         self.lost_callbacks: list[Callable[[], None]] = []
+        self._deflate_lock: asyncio.Lock | None = None
 
     # -- transport callbacks -------------------------------------------------
 
@@ -127,8 +136,18 @@ class WebSocketConnection(asyncio.Protocol):
                 self._deliver(msg, 0)
             elif not core.autoping:  # PING / PONG go to the user only without autoping
                 self._deliver(msg, 0)
-        if core.state is State.CLOSED:
+        if core.failing:
+            # One loop iteration of grace: a receiver woken by the messages
+            # before the violation may still answer them (Autobahn 3.x, 5.15).
+            self._loop.call_soon(self._finish_failure)
+        elif core.state is State.CLOSED:
             self._on_closed()
+
+    def _finish_failure(self) -> None:
+        data = self.core.finish_failure()
+        if data and not self.lost and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+        self._on_closed()
 
     def eof_received(self) -> bool | None:
         return None  # let the transport close itself
@@ -290,18 +309,53 @@ class WebSocketConnection(asyncio.Protocol):
         self._drain_waiters.append(fut)
         await fut
 
-    async def send_message(self, payload: bytes, opcode: int) -> None:
+    async def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> None:
         """Send one whole TEXT or BINARY message and wait for the buffer to drain.
 
-        Raises ``ClientConnectionResetError`` once closing has started.
+        *compress*: ``None`` deflates when permessage-deflate was negotiated,
+        0/``False`` sends this message uncompressed. Raises
+        ``ClientConnectionResetError`` once closing has started.
         """
-        try:
-            data = self.core.send_message(payload, opcode)
-        except InvalidStateError as exc:
-            raise ClientConnectionResetError("Cannot write to closing transport") from exc
-        self._write(data)
+        core = self.core
+        lock = self._deflate_lock
+        if core.will_compress(compress) and (len(payload) >= EXECUTOR_COMPRESS_THRESHOLD or lock and lock.locked()):
+            await self._send_deflated_in_order(payload, opcode)
+        else:
+            try:
+                data = core.send_message(payload, opcode, compress)
+            except InvalidStateError as exc:
+                raise ClientConnectionResetError("Cannot write to closing transport") from exc
+            self._write(data)
         if self._write_paused:
             await self._drain()
+
+    async def _send_deflated_in_order(self, payload: bytes, opcode: int) -> None:
+        """Deflate (in the executor when large) and write, one message at a time.
+
+        The compression context is shared by every message, so compression and
+        write run as one shielded task: a cancelled sender cannot leave the
+        peer's context out of step with ours (RFC 7692 §7.2.1)."""
+        if self._deflate_lock is None:
+            self._deflate_lock = asyncio.Lock()
+        task = self._loop.create_task(self._deflate_and_write(self._deflate_lock, payload, opcode))
+        task.add_done_callback(_consume_exception)
+        await asyncio.shield(task)
+
+    async def _deflate_and_write(self, lock: asyncio.Lock, payload: bytes, opcode: int) -> None:
+        core = self.core
+        codec = core.codec
+        assert codec is not None
+        async with lock:
+            try:
+                core.check_can_send_message()  # before compressing: nothing to undo
+                if len(payload) >= EXECUTOR_COMPRESS_THRESHOLD:
+                    compressed = await self._loop.run_in_executor(None, codec.compress, payload)
+                else:
+                    compressed = codec.compress(payload)
+                data = core.send_compressed(compressed, opcode)
+            except InvalidStateError as exc:
+                raise ClientConnectionResetError("Cannot write to closing transport") from exc
+            self._write(data)
 
     async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None:
         """Send one frame of any opcode (see ``WebSocketProtocol.send_frame``)."""

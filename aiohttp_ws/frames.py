@@ -140,7 +140,8 @@ class FrameParser:
     frame or ``None`` when more bytes are needed. Header rules are checked as
     soon as the two first bytes arrive. ``max_payload`` (bytes, ``None`` for no
     limit) bounds the declared length of the next data frame and is checked
-    before any of its payload is buffered.
+    before any of its payload is buffered (``max_compressed_payload`` instead
+    when the frame has RSV1 set: a compressed message).
 
     Raises ``ProtocolError`` (1002) for: a mask bit that does not match the
     role (a server's frames are never masked, a client's always are), RSV bits
@@ -155,6 +156,8 @@ class FrameParser:
         self._expect_mask = 0x80 if expect_masked else 0
         self._rsv_forbidden = 0x70 & ~allowed_rsv
         self.max_payload: int | None = None
+        #: Like ``max_payload``, for a frame with RSV1 set (a compressed message).
+        self.max_compressed_payload: int | None = None
 
     @property
     def buffered(self) -> int:
@@ -191,7 +194,7 @@ class FrameParser:
                 raise ProtocolError("64-bit payload length with the most significant bit set")
             start = pos + 10
         if opcode < 8:
-            limit = self.max_payload
+            limit = self.max_compressed_payload if b0 & 0x40 else self.max_payload
             if limit is not None and length > limit:
                 raise PayloadTooBig(f"message exceeds max_msg_size ({length} > {limit} bytes left)")
         masked = b1 & 0x80

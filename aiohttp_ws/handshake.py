@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from .deflate import DeflateParams, NegotiationError, PerMessageDeflate, format_offers, negotiate_client, negotiate_server
 from .exceptions import WSServerHandshakeError
 from .http11 import RequestHead, ResponseHead, serialize_request, serialize_response
 from .models import RequestInfo
@@ -62,6 +63,10 @@ class ClientHandshake:
         headers: extra request headers (Origin, Authorization, ...).
         method: request method; RFC 6455 requires GET.
         request_info: reported in ``WSServerHandshakeError``.
+        extensions: permessage-deflate offers, in order of preference (RFC 7692 §5).
+
+    After ``process_response``, ``deflate`` holds the negotiated
+    permessage-deflate parameters, or ``None``.
     """
 
     def __init__(
@@ -74,10 +79,13 @@ class ClientHandshake:
         method: str = "GET",
         request_info: RequestInfo | None = None,
         key: str | None = None,
+        extensions: Sequence[PerMessageDeflate] = (),
     ) -> None:
         self.key = key or generate_key()
         self.protocols = tuple(protocols)
         self.request_info = request_info
+        self.extensions = tuple(extensions)
+        self.deflate: DeflateParams | None = None
         fields: CIMultiDict[str] = CIMultiDict(headers)
         fields["Host"] = host
         fields["Upgrade"] = "websocket"
@@ -86,6 +94,8 @@ class ClientHandshake:
         fields["Sec-WebSocket-Version"] = "13"
         if self.protocols:
             fields["Sec-WebSocket-Protocol"] = ", ".join(self.protocols)
+        if self.extensions:
+            fields["Sec-WebSocket-Extensions"] = format_offers(self.extensions)
         self.headers = CIMultiDictProxy(fields)
         self.request = serialize_request(method, target, fields.items())
 
@@ -102,7 +112,8 @@ class ClientHandshake:
         status other than 101, HTTP before 1.1, an Upgrade without the
         ``websocket`` token, a Connection without the ``upgrade`` token, not
         exactly one correct Sec-WebSocket-Accept, a subprotocol the client did
-        not offer (or several), or any extension (none is offered).
+        not offer (or several), or an extension response that does not fit our
+        offers (RFC 7692 §5, §7.1).
         """
         if head.status != 101:
             raise self._error(head, head.reason or "Invalid response status")
@@ -115,8 +126,10 @@ class ClientHandshake:
         accepts = head.headers.getall("Sec-WebSocket-Accept", [])
         if len(accepts) != 1 or accepts[0].strip() != accept_key(self.key):
             raise self._error(head, "Invalid Sec-WebSocket-Accept header")
-        if head.headers.getall("Sec-WebSocket-Extensions", []):
-            raise self._error(head, "Server accepted an extension the client did not offer")
+        try:
+            self.deflate = negotiate_client(self.extensions, head.headers.getall("Sec-WebSocket-Extensions", []))
+        except NegotiationError as exc:
+            raise self._error(head, f"Invalid Sec-WebSocket-Extensions: {exc}") from exc
         return self._chosen_protocol(head)
 
     def _chosen_protocol(self, head: ResponseHead) -> str | None:
@@ -140,11 +153,15 @@ class HandshakeRejected(Exception):
         super().__init__(f"{status} {reason}: {message}")
 
 
-def process_request(head: RequestHead, protocols: Sequence[str] = ()) -> tuple[str, str | None]:
-    """Check an upgrade request (RFC 6455 §4.2.1); return ``(key, subprotocol)``.
+def process_request(
+    head: RequestHead, protocols: Sequence[str] = (), deflate: PerMessageDeflate | None = None
+) -> tuple[str, str | None, DeflateParams | None]:
+    """Check an upgrade request (RFC 6455 §4.2.1); return ``(key, subprotocol,
+    permessage-deflate parameters)``.
 
     The subprotocol is the first of the server's *protocols* that the client
-    offered, or ``None``. Raises ``HandshakeRejected``: 405 for a method other
+    offered, or ``None``. With *deflate* (our configuration) the first
+    acceptable permessage-deflate offer is taken (RFC 7692 §5), else ``None``. Raises ``HandshakeRejected``: 405 for a method other
     than GET, 400 for missing or wrong Upgrade / Connection / Sec-WebSocket-Key
     (must decode to 16 bytes), 426 with ``Sec-WebSocket-Version: 13`` for an
     unsupported version.
@@ -168,7 +185,13 @@ def process_request(head: RequestHead, protocols: Sequence[str] = ()) -> tuple[s
         raise HandshakeRejected(400, "Bad Request", "invalid Sec-WebSocket-Key")
     offered = [t.strip() for v in headers.getall("Sec-WebSocket-Protocol", []) for t in v.split(",")]
     chosen = next((p for p in protocols if p in offered), None)
-    return keys[0].strip(), chosen
+    params = None
+    if deflate is not None:
+        try:
+            params = negotiate_server(headers.getall("Sec-WebSocket-Extensions", []), deflate)
+        except NegotiationError as exc:
+            raise HandshakeRejected(400, "Bad Request", f"invalid Sec-WebSocket-Extensions: {exc}") from exc
+    return keys[0].strip(), chosen, params
 
 
 def _valid_key(key: str) -> bool:
@@ -178,7 +201,12 @@ def _valid_key(key: str) -> bool:
         return False
 
 
-def accept_response(key: str, protocol: str | None = None, headers: Iterable[tuple[str, str]] = ()) -> bytes:
+def accept_response(
+    key: str,
+    protocol: str | None = None,
+    headers: Iterable[tuple[str, str]] = (),
+    deflate: DeflateParams | None = None,
+) -> bytes:
     """The 101 Switching Protocols answer to a request with *key*."""
     fields = [
         ("Upgrade", "websocket"),
@@ -187,6 +215,8 @@ def accept_response(key: str, protocol: str | None = None, headers: Iterable[tup
     ]
     if protocol is not None:
         fields.append(("Sec-WebSocket-Protocol", protocol))
+    if deflate is not None:
+        fields.append(("Sec-WebSocket-Extensions", deflate.response_value()))
     fields.extend(headers)
     return serialize_response(101, "Switching Protocols", fields)
 

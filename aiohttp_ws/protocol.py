@@ -8,9 +8,11 @@ CONNECTING → OPEN       the opening handshake completed (``open()``)
 OPEN → CLOSING          a close frame was sent, or received and not yet
                         answered (``autoclose=False``)
 CLOSING → CLOSED        close frames went both ways (handshake complete)
-any → CLOSED            the peer broke the protocol (we send a close
-                        frame with the mapped code), or the byte stream
-                        ended (``receive_eof``), or ``abort()``
+any → CLOSING           the peer broke the protocol: receiving stops,
+                        ``failing`` is set until ``finish_failure()``
+                        builds the close frame with the mapped code
+any → CLOSED            ``finish_failure()``, the end of the byte stream
+                        (``receive_eof``), or ``abort()``
 ======================  ===============================================
 """
 
@@ -34,6 +36,7 @@ from .frames import (
     build_frame,
     parse_close_payload,
 )
+from .deflate import DeflateCodec, DeflateParams, deflate_bound
 from .models import WSMessage, WSMsgType
 
 __all__ = ("State", "WebSocketProtocol")
@@ -62,6 +65,7 @@ class WebSocketProtocol:
         autoping: answer each ping with a pong at once (RFC 6455 §5.5.2).
         autoclose: answer a received close frame at once (RFC 6455 §5.5.1).
         state: ``State.OPEN`` once the handshake is done (the usual case).
+        deflate: negotiated permessage-deflate parameters (RFC 7692), if any.
 
     ``receive_data(bytes)`` returns messages; automatic replies (pongs, the
     close reply, the close frame of a failure) collect in ``data_to_send()``.
@@ -76,6 +80,7 @@ class WebSocketProtocol:
         autoping: bool = True,
         autoclose: bool = True,
         state: State = State.OPEN,
+        deflate: DeflateParams | None = None,
     ) -> None:
         if max_msg_size < 0:
             raise ValueError("max_msg_size must be >= 0 bytes (0: no limit)")
@@ -92,14 +97,19 @@ class WebSocketProtocol:
         self.exception: WebSocketError | None = None
         self.close_sent = False
         self.close_received = False
-        self._parser = FrameParser(expect_masked=not is_client)
-        self._parser.max_payload = max_msg_size or None
+        #: A violation was received; the close frame waits for ``finish_failure()``.
+        self.failing = False
+        #: The permessage-deflate codec when the extension was negotiated.
+        self.codec = DeflateCodec(deflate, is_client=is_client) if deflate is not None else None
+        self._parser = FrameParser(expect_masked=not is_client, allowed_rsv=0x40 if deflate else 0)
         self._out: list[bytes] = []
         self._frag_opcode = 0
+        self._frag_compressed = False
         self._frag_parts: list[Any] = []
         self._frag_size = 0
         self._frag_text: codecs.IncrementalDecoder | None = None
         self._sending_fragmented = False
+        self._set_limits()
 
     # -- state ---------------------------------------------------------------
 
@@ -122,11 +132,13 @@ class WebSocketProtocol:
 
         Data messages come as TEXT (``str``) or BINARY (``bytes``); control
         frames as PING, PONG and CLOSE messages. A protocol violation appends
-        an ERROR message (``data`` is the ``WebSocketError``), queues a close
-        frame with its code and moves to CLOSED; bytes after that are ignored,
-        and messages completed before it are still returned.
+        an ERROR message (``data`` is the ``WebSocketError``), sets
+        ``exception``, ``close_code`` and ``failing``; bytes after it are
+        ignored. Messages completed before it are still returned, and the
+        application may still answer them until the caller (soon) calls
+        ``finish_failure()``, which returns the close frame to send.
         """
-        if self.state is State.CLOSED or self.close_received:
+        if self.state is State.CLOSED or self.close_received or self.exception is not None:
             return []
         parser = self._parser
         parser.feed(data)
@@ -137,16 +149,19 @@ class WebSocketProtocol:
                 if frame is None:
                     break
                 opcode = frame.opcode
-                if frame.fin and opcode == OP_BINARY and not self._frag_opcode:
+                simple = frame.fin and not frame.rsv1 and not self._frag_opcode
+                if simple and opcode == OP_BINARY:
                     messages.append(WSMessage(_BINARY, frame.payload, None))
-                elif frame.fin and opcode == OP_TEXT and not self._frag_opcode:
+                elif simple and opcode == OP_TEXT:
                     messages.append(WSMessage(_TEXT, _decode_text(frame.payload), None))
                 elif opcode >= 8:
+                    if frame.rsv1:
+                        raise ProtocolError("RSV1 set on a control frame (RFC 7692 §6.1)")
                     messages.append(self._on_control(opcode, frame.payload))
                     if self.close_received:
                         break
                 else:
-                    msg = self._on_fragment(frame.fin, opcode, frame.payload)
+                    msg = self._on_data(frame.fin, opcode, frame.rsv1, frame.payload)
                     if msg is not None:
                         messages.append(msg)
         except WebSocketError as exc:
@@ -158,18 +173,44 @@ class WebSocketProtocol:
         an abnormal closure: ``close_code`` becomes 1006 (RFC 6455 §7.1.5)."""
         if self.state is not State.CLOSED:
             self.state = State.CLOSED
-            if not self.close_received:
+            self.failing = False
+            if not self.close_received and self.exception is None:
                 self.close_code = 1006
 
-    def _on_fragment(self, fin: bool, opcode: int, payload: bytes) -> WSMessage | None:
+    def _set_limits(self) -> None:
+        """Bound the declared length of the next data frame (RFC 6455 §10.4):
+        the rest of ``max_msg_size`` for plain messages; for compressed frames,
+        the deflated size of a whole message (the inflated size is checked as
+        it is produced)."""
+        parser = self._parser
+        limit = self.max_msg_size
+        if not limit:
+            parser.max_payload = parser.max_compressed_payload = None
+        elif not self._frag_opcode:
+            parser.max_payload = limit
+            parser.max_compressed_payload = deflate_bound(limit)
+        elif self._frag_compressed:
+            parser.max_payload = deflate_bound(limit)
+        else:
+            parser.max_payload = limit - self._frag_size
+
+    def _on_data(self, fin: bool, opcode: int, rsv1: bool, payload: bytes) -> WSMessage | None:
+        """A data frame that is part of a fragmented or compressed message."""
         if opcode == OP_CONTINUATION:
             if not self._frag_opcode:
                 raise ProtocolError("continuation frame without a message to continue (RFC 6455 §5.4)")
+            if rsv1:
+                raise ProtocolError("RSV1 set on a continuation frame (RFC 7692 §6.1)")
         elif self._frag_opcode:
             raise ProtocolError("new data frame inside a fragmented message (RFC 6455 §5.4)")
         else:
             self._frag_opcode = opcode
+            self._frag_compressed = rsv1
             self._frag_text = _utf8_decoder() if opcode == OP_TEXT else None
+        if self._frag_compressed:
+            assert self.codec is not None
+            limit = self.max_msg_size - self._frag_size if self.max_msg_size else None
+            payload = self.codec.decompress(payload, final=fin, limit=limit)
         decoder = self._frag_text
         if decoder is not None:
             try:
@@ -179,17 +220,17 @@ class WebSocketProtocol:
         else:
             self._frag_parts.append(payload)
         self._frag_size += len(payload)
-        if self.max_msg_size:
-            self._parser.max_payload = self.max_msg_size - self._frag_size
         if not fin:
+            self._set_limits()
             return None
         parts = self._frag_parts
         is_text = decoder is not None
         self._frag_opcode = 0
+        self._frag_compressed = False
         self._frag_parts = []
         self._frag_size = 0
         self._frag_text = None
-        self._parser.max_payload = self.max_msg_size or None
+        self._set_limits()
         if is_text:
             return WSMessage(_TEXT, "".join(parts), None)
         return WSMessage(_BINARY, b"".join(parts), None)
@@ -216,16 +257,30 @@ class WebSocketProtocol:
         return WSMessage(WSMsgType.CLOSE, code, reason)
 
     def _fail(self, exc: WebSocketError) -> WSMessage:
-        """Fail the connection (RFC 6455 §7.1.7): send a close frame with the
-        mapped close code, unless one was sent already, and move to CLOSED."""
-        if not self.close_sent and self.state is not State.CLOSED:
-            reason = str(exc).encode("utf-8")[:123].decode("utf-8", "ignore")
-            self._out.append(self._frame(OP_CLOSE, build_close_payload(exc.code, reason)))
-            self.close_sent = True
-        self.state = State.CLOSED
+        """Start failing the connection (RFC 6455 §7.1.7): stop receiving and
+        record the close code; ``finish_failure()`` sends the close frame."""
         self.close_code = exc.code
         self.exception = exc
+        if self.close_sent:
+            self.state = State.CLOSED
+        else:
+            self.state = State.CLOSING
+            self.failing = True
         return WSMessage(WSMsgType.ERROR, exc, None)
+
+    def finish_failure(self) -> bytes:
+        """Bytes of the close frame that ends a failed connection, with the
+        mapped close code (unless a close frame was sent meanwhile); CLOSED."""
+        if not self.failing:
+            return b""
+        self.failing = False
+        self.state = State.CLOSED
+        if self.close_sent:
+            return b""
+        assert self.exception is not None
+        self.close_sent = True
+        reason = str(self.exception).encode("utf-8")[:123].decode("utf-8", "ignore")
+        return self._frame(OP_CLOSE, build_close_payload(self.exception.code, reason))
 
     def abort(self, code: int = 1006) -> None:
         """Move to CLOSED at once without a close handshake (e.g. heartbeat
@@ -239,16 +294,37 @@ class WebSocketProtocol:
     def _frame(self, opcode: int, payload: bytes, fin: bool = True) -> bytes:
         return build_frame(opcode, payload, mask=self.is_client, fin=fin)
 
-    def send_message(self, payload: bytes, opcode: int) -> bytes:
-        """Bytes of one unfragmented TEXT (``OP_TEXT``) or BINARY message.
+    def will_compress(self, compress: int | bool | None = None) -> bool:
+        """Whether a message sent with this *compress* argument is deflated:
+        ``None`` (the default) or a true value when permessage-deflate was
+        negotiated and our window allows compression; never for 0 / ``False``."""
+        codec = self.codec
+        return codec is not None and codec.can_compress and (compress is None or bool(compress))
+
+    def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> bytes:
+        """Bytes of one unfragmented TEXT (``OP_TEXT``) or BINARY message,
+        deflated with RSV1 set when ``will_compress(compress)``.
 
         Raises ``InvalidStateError`` unless the state is OPEN (or CLOSING with
         only the peer's close received), or inside a fragmented send.
         """
+        self.check_can_send_message()
+        if self.will_compress(compress):
+            assert self.codec is not None
+            return build_frame(opcode, self.codec.compress(payload), mask=self.is_client, rsv1=True)
+        return build_frame(opcode, payload, mask=self.is_client)
+
+    def send_compressed(self, compressed: bytes, opcode: int) -> bytes:
+        """Bytes of one message whose payload was already deflated with
+        ``codec.compress`` (e.g. in a worker thread): RSV1 is set."""
+        self.check_can_send_message()
+        return build_frame(opcode, compressed, mask=self.is_client, rsv1=True)
+
+    def check_can_send_message(self) -> None:
+        """Raise ``InvalidStateError`` if a whole data message cannot be sent now."""
         self._check_can_send_data()
         if self._sending_fragmented:
             raise InvalidStateError("a fragmented message is being sent; finish it first")
-        return build_frame(opcode, payload, mask=self.is_client)
 
     def send_frame(self, payload: bytes, opcode: int, *, fin: bool = True) -> bytes:
         """Bytes of one frame of any opcode, for manual fragmentation.
@@ -300,7 +376,8 @@ class WebSocketProtocol:
         if self.close_sent or self.state is State.CLOSED:
             raise InvalidStateError("a close frame was already sent")
         self.close_sent = True
-        self.state = State.CLOSED if self.close_received else State.CLOSING
+        self.state = State.CLOSED if self.close_received or self.failing else State.CLOSING
+        self.failing = False
         return self._frame(OP_CLOSE, payload)
 
     def _check_can_send_data(self) -> None:

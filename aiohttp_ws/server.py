@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable, Sequence
 from ._context import AwaitableContext
 from .client_ws import WebSocketBase
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
+from .deflate import PerMessageDeflate
 from .exceptions import ClientConnectionResetError, HttpProcessingError, ServerDisconnectedError
 from .handshake import HandshakeRejected, accept_response, process_request, reject_response
 from .http11 import RequestHead
@@ -70,8 +71,10 @@ class Server:
         handshake_timeout: float = 10.0,
         close_timeout: float = 10.0,
         max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES,
+        compress: bool | PerMessageDeflate = False,
     ) -> None:
         self._handler = handler
+        self._deflate = PerMessageDeflate() if compress is True else (compress or None)
         self._protocols = tuple(protocols)
         self._max_msg_size = max_msg_size
         self._autoping = autoping
@@ -104,7 +107,7 @@ class Server:
         try:
             head = await asyncio.wait_for(proto.read_head(), self._handshake_timeout)
             assert isinstance(head, RequestHead)
-            key, chosen = process_request(head, self._protocols)
+            key, chosen, deflate = process_request(head, self._protocols, self._deflate)
         except HandshakeRejected as exc:
             transport.write(reject_response(exc))
             transport.close()
@@ -116,8 +119,10 @@ class Server:
         except (asyncio.TimeoutError, ServerDisconnectedError):
             transport.abort()
             return
-        transport.write(accept_response(key, chosen))
-        core = WebSocketProtocol(is_client=False, max_msg_size=self._max_msg_size, autoping=self._autoping)
+        transport.write(accept_response(key, chosen, deflate=deflate))
+        core = WebSocketProtocol(
+            is_client=False, max_msg_size=self._max_msg_size, autoping=self._autoping, deflate=deflate
+        )
         conn = WebSocketConnection(
             core, heartbeat=self._heartbeat, max_queue_bytes=self._max_queue_bytes, close_timeout=self._close_timeout
         )
@@ -206,7 +211,9 @@ def serve(
     and port), ``ssl`` (``SSLContext``), ``protocols`` (subprotocols the server
     supports, in its order of preference), ``max_msg_size`` (bytes, 4 MiB),
     ``autoping``, ``heartbeat`` (seconds), ``handshake_timeout`` (10 s),
-    ``close_timeout`` (10 s), ``max_queue_bytes``. Use ``await serve(...)`` or
+    ``close_timeout`` (10 s), ``max_queue_bytes``, ``compress`` (``True`` or a
+    ``PerMessageDeflate``: accept the client's first acceptable
+    permessage-deflate offer, RFC 7692 §5). Use ``await serve(...)`` or
     ``async with serve(...) as server``.
     """
     return AwaitableContext(_serve(handler, host, port, **kwargs), _close_server)

@@ -36,7 +36,7 @@ def make_client(protocols: tuple[str, ...] = ()) -> ClientHandshake:
 def server_side(client: ClientHandshake, protocols: tuple[str, ...] = ()) -> bytes:
     head = HeadParser(is_response=False).feed(client.request)
     assert isinstance(head, RequestHead)
-    key, chosen = process_request(head, protocols)
+    key, chosen, _ = process_request(head, protocols)
     return accept_response(key, chosen)
 
 
@@ -128,7 +128,7 @@ VALID = (
 
 
 def test_server_accepts_valid_request() -> None:
-    assert process_request(request(VALID)) == ("dGhlIHNhbXBsZSBub25jZQ==", None)
+    assert process_request(request(VALID)) == ("dGhlIHNhbXBsZSBub25jZQ==", None, None)
 
 
 @pytest.mark.parametrize(

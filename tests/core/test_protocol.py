@@ -74,8 +74,9 @@ def test_invalid_utf8_fails_fast_mid_message() -> None:
     assert c.receive_data(frame(OP_TEXT, b"ok", fin=False)) == []
     msgs = c.receive_data(frame(OP_CONTINUATION, b"\xff", fin=False))  # not the last fragment
     assert [m.tp for m in msgs] == [WSMsgType.ERROR]
-    assert c.close_code == 1007 and c.state is State.CLOSED
-    assert sent_frames(c.data_to_send(), masked=True)[0][1][:2] == b"\x03\xef"
+    assert c.close_code == 1007 and c.failing and c.state is State.CLOSING
+    assert sent_frames([c.finish_failure()], masked=True)[0][1][:2] == b"\x03\xef"
+    assert c.state is State.CLOSED and not c.failing
 
 
 def test_invalid_utf8_single_frame_is_1007() -> None:
@@ -111,9 +112,10 @@ def test_violations_fail_with_1002(data: bytes) -> None:
     assert msgs[-1].tp is WSMsgType.ERROR
     assert c.close_code == 1002
     assert c.exception is msgs[-1].data
-    assert c.state is State.CLOSED
-    (opcode, payload), = sent_frames(c.data_to_send(), masked=True)
+    assert c.failing and c.data_to_send() == []
+    (opcode, payload), = sent_frames([c.finish_failure()], masked=True)
     assert opcode == OP_CLOSE and payload[:2] == b"\x03\xea"
+    assert c.state is State.CLOSED and c.finish_failure() == b""
     assert c.receive_data(frame(OP_TEXT, b"after")) == []  # bytes after a failure are ignored
 
 
@@ -291,3 +293,32 @@ def test_send_frame_close_validates_like_send_close() -> None:
     s = server()
     assert s.receive_data(c.send_frame(b"\x03\xe8bye", OP_CLOSE)) == [WSMessage(WSMsgType.CLOSE, 1000, "bye")]
     assert c.state is State.CLOSING
+
+
+def test_messages_before_a_violation_can_be_answered_before_the_close_frame() -> None:
+    c = client()
+    msgs = c.receive_data(frame(OP_TEXT, b"first") + bytes([0x80 | 0x20 | OP_TEXT, 0]))  # then RSV2
+    assert [m.tp for m in msgs] == [WSMsgType.TEXT, WSMsgType.ERROR]
+    echo = c.send_message(b"first", OP_TEXT)  # still allowed while failing
+    closing = c.finish_failure()
+    sent = sent_frames([echo, closing], masked=True)
+    assert sent[0] == (OP_TEXT, b"first")
+    assert sent[1][0] == OP_CLOSE and sent[1][1][:2] == b"\x03\xea"
+    with pytest.raises(InvalidStateError):
+        c.send_message(b"late", OP_TEXT)
+
+
+def test_user_close_during_failure_replaces_the_failure_close_frame() -> None:
+    c = client()
+    c.receive_data(frame(OP_CONTINUATION, b"x"))
+    assert c.failing
+    assert sent_frames([c.send_close(1001)], masked=True) == [(OP_CLOSE, b"\x03\xe9")]
+    assert c.state is State.CLOSED and c.finish_failure() == b""
+    assert c.close_code == 1002  # the failure is what ended the connection
+
+
+def test_eof_while_failing_keeps_the_failure_code() -> None:
+    c = client(max_msg_size=10)
+    c.receive_data(frame(OP_BINARY, bytes(11)))
+    c.receive_eof()
+    assert c.state is State.CLOSED and c.close_code == 1009
