@@ -158,6 +158,9 @@ class FrameParser:
         self.max_payload: int | None = None
         #: Like ``max_payload``, for a frame with RSV1 set (a compressed message).
         self.max_compressed_payload: int | None = None
+        # (opcode, rsv1, payload start, payload length, masking key) of a frame
+        # whose header is in but whose payload is not complete yet.
+        self._pending: tuple[int, bool, int, int, bytes] | None = None
 
     @property
     def buffered(self) -> int:
@@ -200,7 +203,11 @@ class FrameParser:
         masked = b1 & 0x80
         end = start + length + (4 if masked else 0)
         if len(buf) < end:
+            if len(buf) >= start + 4 or not masked:
+                key = bytes(buf[start : start + 4]) if masked else b""
+                self._pending = (opcode, bool(b0 & 0x40), start + len(key), length, key)
             return None
+        self._pending = None
         if masked:
             key = bytes(buf[start : start + 4])
             payload = apply_mask(bytes(buf[start + 4 : end]), key)
@@ -215,6 +222,26 @@ class FrameParser:
         else:
             self._pos = end
         return Frame(bool(b0 & 0x80), opcode, payload, bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10))
+
+    def pending_frame(self) -> tuple[int, bool] | None:
+        """``(opcode, rsv1)`` of the frame being received when ``next_frame()``
+        last returned ``None`` with its header in, else ``None``."""
+        pending = self._pending
+        return None if pending is None else (pending[0], pending[1])
+
+    def pending_payload(self, skip: int) -> bytes:
+        """The unmasked payload bytes of that frame received so far, from
+        offset *skip* on (for validating text before the frame completes)."""
+        pending = self._pending
+        if pending is None:
+            return b""
+        start = pending[2] + skip
+        data = bytes(self._buf[start : pending[2] + pending[3]])
+        key = pending[4]
+        if key and data:
+            shift = skip & 3
+            data = apply_mask(data, key[shift:] + key[:shift])
+        return data
 
     def _check_header(self, b0: int, b1: int, opcode: int, length: int) -> None:
         if (b1 & 0x80) != self._expect_mask:

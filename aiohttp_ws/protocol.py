@@ -108,6 +108,7 @@ class WebSocketProtocol:
         self._frag_parts: list[Any] = []
         self._frag_size = 0
         self._frag_text: codecs.IncrementalDecoder | None = None
+        self._partial_used = 0  # payload bytes of the arriving frame already validated
         self._sending_fragmented = False
         self._set_limits()
 
@@ -149,7 +150,7 @@ class WebSocketProtocol:
                 if frame is None:
                     break
                 opcode = frame.opcode
-                simple = frame.fin and not frame.rsv1 and not self._frag_opcode
+                simple = frame.fin and not frame.rsv1 and not self._frag_opcode and not self._partial_used
                 if simple and opcode == OP_BINARY:
                     messages.append(WSMessage(_BINARY, frame.payload, None))
                 elif simple and opcode == OP_TEXT:
@@ -164,6 +165,8 @@ class WebSocketProtocol:
                     msg = self._on_data(frame.fin, opcode, frame.rsv1, frame.payload)
                     if msg is not None:
                         messages.append(msg)
+            if parser.buffered > 2:
+                self._validate_pending_text()
         except WebSocketError as exc:
             messages.append(self._fail(exc))
         return messages
@@ -206,17 +209,16 @@ class WebSocketProtocol:
         else:
             self._frag_opcode = opcode
             self._frag_compressed = rsv1
-            self._frag_text = _utf8_decoder() if opcode == OP_TEXT else None
+            if not self._partial_used:
+                self._frag_text = _utf8_decoder() if opcode == OP_TEXT else None
         if self._frag_compressed:
             assert self.codec is not None
             limit = self.max_msg_size - self._frag_size if self.max_msg_size else None
             payload = self.codec.decompress(payload, final=fin, limit=limit)
         decoder = self._frag_text
         if decoder is not None:
-            try:
-                self._frag_parts.append(decoder.decode(payload, fin))
-            except UnicodeDecodeError as exc:
-                raise InvalidPayloadError("text message is not valid UTF-8 (RFC 6455 §8.1)") from exc
+            self._decode_part(decoder, payload[self._partial_used :] if self._partial_used else payload, fin)
+            self._partial_used = 0
         else:
             self._frag_parts.append(payload)
         self._frag_size += len(payload)
@@ -234,6 +236,33 @@ class WebSocketProtocol:
         if is_text:
             return WSMessage(_TEXT, "".join(parts), None)
         return WSMessage(_BINARY, b"".join(parts), None)
+
+    def _decode_part(self, decoder: codecs.IncrementalDecoder, data: bytes, final: bool) -> None:
+        try:
+            self._frag_parts.append(decoder.decode(data, final))
+        except UnicodeDecodeError as exc:
+            raise InvalidPayloadError("text message is not valid UTF-8 (RFC 6455 §8.1)") from exc
+
+    def _validate_pending_text(self) -> None:
+        """Validate the UTF-8 received so far of a text frame still arriving, so
+        an invalid byte fails the connection at once (RFC 6455 §8.1, Autobahn
+        6.4.3-6.4.4). The decoded text is kept: nothing is decoded twice."""
+        pending = self._parser.pending_frame()
+        if pending is None or pending[1]:
+            return
+        opcode = pending[0]
+        starts_message = opcode == OP_TEXT and not self._frag_opcode
+        continues_text = opcode == OP_CONTINUATION and self._frag_opcode == OP_TEXT and not self._frag_compressed
+        if not (starts_message or continues_text):
+            return
+        data = self._parser.pending_payload(self._partial_used)
+        if not data:
+            return
+        if starts_message and not self._partial_used:
+            self._frag_text = _utf8_decoder()
+        assert self._frag_text is not None
+        self._decode_part(self._frag_text, data, False)
+        self._partial_used += len(data)
 
     def _on_control(self, opcode: int, payload: bytes) -> WSMessage:
         if opcode == OP_PING:

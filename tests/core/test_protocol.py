@@ -322,3 +322,27 @@ def test_eof_while_failing_keeps_the_failure_code() -> None:
     c.receive_data(frame(OP_BINARY, bytes(11)))
     c.receive_eof()
     assert c.state is State.CLOSED and c.close_code == 1009
+
+
+@pytest.mark.parametrize("role", ["client", "server"])
+def test_invalid_utf8_fails_before_the_frame_is_complete(role: str) -> None:
+    payload = "κόσμε".encode() + b"\xf4\x90\x80\x80" + b"x" * 100  # U+110000 is out of range
+    proto = client() if role == "client" else server()
+    data = build_frame(OP_TEXT, payload, mask=role == "server")
+    header = len(data) - len(payload)
+    assert proto.receive_data(data[: header + 5]) == []  # valid so far
+    msgs = proto.receive_data(data[header + 5 : header + 14])  # the invalid sequence, frame unfinished
+    assert [m.tp for m in msgs] == [WSMsgType.ERROR] and proto.close_code == 1007
+
+
+@pytest.mark.parametrize("cut", range(0, 40, 3))
+def test_text_validated_while_arriving_is_decoded_once_and_whole(cut: int) -> None:
+    text = "ünïcödé " * 5
+    for data in (
+        frame(OP_TEXT, text.encode()),
+        frame(OP_TEXT, text.encode()[:11], fin=False) + frame(OP_CONTINUATION, text.encode()[11:]),
+    ):
+        c = client()
+        msgs = c.receive_data(data[:cut]) + c.receive_data(data[cut : cut + 7]) + c.receive_data(data[cut + 7 :])
+        assert msgs == [WSMessage(WSMsgType.TEXT, text, None)]
+        assert c.receive_data(frame(OP_TEXT, b"next")) == [WSMessage(WSMsgType.TEXT, "next", None)]
