@@ -334,7 +334,8 @@ def negotiate_server(values: Iterable[str], config: PerMessageDeflate | None = N
         return DeflateParams(
             client_max_window_bits=client_bits,
             server_max_window_bits=server_bits,
-            client_no_context_takeover=config.client_no_context_takeover,
+            # Echoing the client's promise lets us drop our inflate context between messages.
+            client_no_context_takeover=config.client_no_context_takeover or "client_no_context_takeover" in found,
             server_no_context_takeover=config.server_no_context_takeover or "server_no_context_takeover" in found,
             level=config.level,
         )
@@ -386,23 +387,51 @@ class DeflateCodec:
         """Inflate one frame of a compressed message; *final* for its last frame.
 
         *limit* is how many bytes this frame may still produce (``None``: no
-        limit). Raises ``PayloadTooBig`` (1009) past it, having produced at most
-        ``limit + 1`` bytes, and ``InvalidPayloadError`` (1007) for a corrupt
-        stream.
+        limit). Raises ``PayloadTooBig`` (1009) past it, having held at most
+        *limit* bytes plus one 256 KiB piece, and ``InvalidPayloadError`` (1007)
+        for a corrupt stream.
         """
         dec = self._decompressor
         if dec is None:
             dec = self._decompressor = zlib.decompressobj(-self.remote_bits)
-        if final:
-            data = data + _TAIL
         try:
-            out = dec.decompress(data) if limit is None else dec.decompress(data, limit + 1)
-        except zlib.error as exc:
+            if limit is None:
+                out = dec.decompress(data)
+                if final and not dec.eof:
+                    out += dec.decompress(_TAIL)
+            else:
+                parts = _inflate_bounded(dec, data, limit, [])
+                if final and not dec.eof:
+                    _inflate_bounded(dec, _TAIL, limit, parts)
+                out = b"".join(parts)
+        except (zlib.error, PayloadTooBig) as exc:
             self._decompressor = None
+            if isinstance(exc, PayloadTooBig):
+                raise
             raise InvalidPayloadError(f"invalid compressed data: {exc} (RFC 7692 §7.2.2)") from exc
-        if limit is not None and len(out) > limit:
-            self._decompressor = None
-            raise PayloadTooBig(f"decompressed message exceeds max_msg_size (over {limit} bytes left)")
         if final and (self.remote_reset or dec.eof):
             self._decompressor = None
         return out
+
+
+#: Input is fed to zlib in slices of this size, so ``unconsumed_tail`` copies stay small.
+_IN_CHUNK = 64 * 1024
+#: Most output asked of zlib per call: a bomb costs at most the limit plus this.
+_OUT_CHUNK = 256 * 1024
+
+
+def _inflate_bounded(dec: zlib._Decompress, data: bytes, limit: int, parts: list[bytes]) -> list[bytes]:
+    """Inflate *data* into *parts* until they would hold more than *limit*
+    bytes; then raise ``PayloadTooBig`` having produced at most ``limit + 1``."""
+    produced = sum(map(len, parts))
+    view = memoryview(data)
+    for start in range(0, len(view), _IN_CHUNK):
+        pending: bytes | memoryview = view[start : start + _IN_CHUNK]
+        while pending and not dec.eof:
+            piece = dec.decompress(pending, min(limit - produced + 1, _OUT_CHUNK))
+            produced += len(piece)
+            if produced > limit:
+                raise PayloadTooBig(f"decompressed message exceeds max_msg_size ({limit} bytes left)")
+            parts.append(piece)
+            pending = dec.unconsumed_tail
+    return parts
