@@ -10,6 +10,7 @@ from .client import ClientSession, ws_connect
 from .client_ws import ClientWebSocketResponse
 from .connector import TCPConnector, UnixConnector
 from .deflate import DeflateParams, PerMessageDeflate
+from .frames import HAS_EXTENSIONS
 from .exceptions import (
     BadHttpMessage,
     ClientConnectionError,
@@ -50,6 +51,7 @@ from .server import Server, ServerWebSocket, serve
 
 __all__ = (
     "__version__",
+    "HAS_EXTENSIONS",
     "BadHttpMessage",
     "BasicAuth",
     "ClientConnectionError",

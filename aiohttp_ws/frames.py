@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import struct
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .exceptions import InvalidPayloadError, PayloadTooBig, ProtocolError
 
@@ -29,7 +29,12 @@ __all__ = (
     "is_valid_close_code",
     "parse_close_payload",
     "build_close_payload",
+    "HAS_EXTENSIONS",
+    "NO_EXTENSIONS",
 )
+
+#: ``AIOHTTP_WS_NO_EXTENSIONS=1`` forces the pure-Python hot path.
+NO_EXTENSIONS = bool(os.environ.get("AIOHTTP_WS_NO_EXTENSIONS"))
 
 OP_CONTINUATION = 0x0
 OP_TEXT = 0x1
@@ -67,7 +72,7 @@ class Frame(NamedTuple):
     rsv3: bool = False
 
 
-def apply_mask(data: bytes, key: bytes) -> bytes:
+def _apply_mask_py(data: bytes, key: bytes) -> bytes:
     """XOR *data* with the 4-byte masking *key* repeated (RFC 6455 §5.3).
 
     Masking and unmasking are the same operation. Works a whole integer at a
@@ -79,6 +84,13 @@ def apply_mask(data: bytes, key: bytes) -> bytes:
     mask = int.from_bytes(key * ((n >> 2) + 1), "little") & ((1 << (n << 3)) - 1)
     return (int.from_bytes(data, "little") ^ mask).to_bytes(n, "little")
 
+
+apply_mask = _apply_mask_py
+if not TYPE_CHECKING and not NO_EXTENSIONS:
+    try:  # the C twin (aiohttp_ws/_mask.pyx), eight bytes at a time
+        from ._mask import apply_mask
+    except ImportError:
+        pass
 
 _key_pool = b""
 _key_pos = 0
@@ -109,9 +121,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_key_pool)
 
 
-def build_frame(
-    opcode: int, payload: bytes, *, mask: bool, fin: bool = True, rsv1: bool = False
-) -> bytes:
+def build_frame(opcode: int, payload: bytes, mask: bool, fin: bool = True, rsv1: bool = False) -> bytes:
     """Serialize one frame (RFC 6455 §5.2): header, masking key, payload.
 
     A client sets *mask* (a fresh key per frame); a server must not. The
@@ -192,9 +202,9 @@ class FrameParser:
         elif length == 127:
             if avail < 10:
                 return None
-            length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-            if length >> 63:
+            if buf[pos + 2] & 0x80:
                 raise ProtocolError("64-bit payload length with the most significant bit set")
+            length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
             start = pos + 10
         if opcode < 8:
             limit = self.max_compressed_payload if b0 & 0x40 else self.max_payload
@@ -307,3 +317,26 @@ def build_close_payload(code: int | None, reason: bytes | str = b"") -> bytes:
     if len(reason) > MAX_CLOSE_REASON:
         raise ValueError(f"close reason is {len(reason)} bytes; at most 123 are allowed")
     return struct.pack("!H", code) + reason
+
+
+def _compiled(name: str) -> bool:
+    """Whether ``aiohttp_ws.<name>`` exists as a compiled extension (and not,
+    say, as the build's plain copy of this file)."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+    from importlib.util import find_spec
+
+    spec = find_spec(f"aiohttp_ws.{name}")
+    return spec is not None and spec.origin is not None and spec.origin.endswith(tuple(EXTENSION_SUFFIXES))
+
+
+#: Whether the compiled hot path is in use: this module built by Cython as
+#: ``aiohttp_ws._frames_c`` (declarations in ``_frames_c.pxd``) and the C mask.
+HAS_EXTENSIONS = False
+if not TYPE_CHECKING and not NO_EXTENSIONS and __name__ == "aiohttp_ws.frames" and _compiled("_frames_c"):
+    try:
+        from ._frames_c import FrameParser, build_frame  # noqa: F811
+        from ._mask import apply_mask  # noqa: F811
+
+        HAS_EXTENSIONS = True
+    except ImportError:  # a broken build: keep pure Python
+        pass

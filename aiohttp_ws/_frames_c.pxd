@@ -1,0 +1,20 @@
+# Cython declarations for the compiled twin of frames.py (built as aiohttp_ws._frames_c).
+cimport cython
+
+cdef class FrameParser:
+    cdef bytearray _buf
+    cdef Py_ssize_t _pos
+    cdef int _expect_mask
+    cdef int _rsv_forbidden
+    cdef public object max_payload
+    cdef public object max_compressed_payload
+    cdef object _pending
+
+    @cython.locals(avail=Py_ssize_t, pos=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t, b0=int, b1=int,
+                   opcode=int, masked=int, length=Py_ssize_t)
+    cpdef object next_frame(self)
+    cpdef _check_header(self, int b0, int b1, int opcode, Py_ssize_t length)
+
+
+@cython.locals(b0=int, n=Py_ssize_t, mbit=int)
+cpdef bytes build_frame(int opcode, object payload, bint mask, bint fin=*, bint rsv1=*)

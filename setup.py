@@ -1,0 +1,57 @@
+"""Builds the optional compiled hot path; any failure falls back to pure Python.
+
+``aiohttp_ws/frames.py`` is compiled by Cython as ``aiohttp_ws._frames_c`` (with
+the declarations in ``_frames_c.pxd``) and ``_mask.pyx`` as ``aiohttp_ws._mask``.
+``AIOHTTP_WS_NO_EXTENSIONS=1`` at build time skips them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import Any
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+
+class OptionalBuildExt(build_ext):
+    """Never fail an install for want of a compiler."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:  # no compiler, no Python headers, ...
+            print(f"aiohttp_ws: not building the C extensions ({exc}); using pure Python", file=sys.stderr)
+
+    def build_extension(self, ext: Any) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            print(f"aiohttp_ws: could not build {ext.name} ({exc}); using pure Python", file=sys.stderr)
+
+
+def extensions() -> list[Extension]:
+    if os.environ.get("AIOHTTP_WS_NO_EXTENSIONS"):
+        return []
+    try:
+        from Cython.Build import cythonize
+
+        shutil.copyfile("aiohttp_ws/frames.py", "aiohttp_ws/_frames_c.py")
+        return list(
+            cythonize(
+                [
+                    Extension("aiohttp_ws._frames_c", ["aiohttp_ws/_frames_c.py"]),
+                    Extension("aiohttp_ws._mask", ["aiohttp_ws/_mask.pyx"]),
+                ],
+                compiler_directives={"language_level": "3", "annotation_typing": False},
+                quiet=True,
+            )
+        )
+    except Exception as exc:
+        print(f"aiohttp_ws: not compiling the hot path ({exc}); using pure Python", file=sys.stderr)
+        return []
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -1,0 +1,86 @@
+"""The compiled hot path and its pure-Python twin: which is live, and that they agree."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from types import ModuleType
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import aiohttp_ws
+from aiohttp_ws import frames
+
+NO_EXTENSIONS = bool(os.environ.get("AIOHTTP_WS_NO_EXTENSIONS"))
+
+
+def pure_twin() -> ModuleType:
+    """frames.py executed again under another name, so its classes stay pure Python."""
+    spec = importlib.util.spec_from_file_location("aiohttp_ws._frames_pure_twin", frames.__file__)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PURE = pure_twin()
+compiled = pytest.mark.skipif(not frames.HAS_EXTENSIONS, reason="compiled hot path not built")
+
+
+def test_the_switch_decides_which_path_is_live() -> None:
+    assert aiohttp_ws.HAS_EXTENSIONS is frames.HAS_EXTENSIONS
+    if NO_EXTENSIONS:
+        assert not frames.HAS_EXTENSIONS
+        assert frames.FrameParser.__module__ == "aiohttp_ws.frames"
+        assert frames.apply_mask is frames._apply_mask_py
+    if os.environ.get("AIOHTTP_WS_REQUIRE_EXTENSIONS"):  # set by CI, where a compiler exists
+        assert frames.HAS_EXTENSIONS
+    if frames.HAS_EXTENSIONS:
+        assert frames.FrameParser.__module__ == "aiohttp_ws._frames_c"
+
+
+@compiled
+@given(data=st.binary(max_size=2000), key=st.binary(min_size=4, max_size=4))
+def test_c_mask_matches_python(data: bytes, key: bytes) -> None:
+    assert frames.apply_mask(data, key) == frames._apply_mask_py(data, key)
+    assert frames.apply_mask(bytearray(data), key) == frames._apply_mask_py(data, key)
+    assert frames.apply_mask(memoryview(data), key) == frames._apply_mask_py(data, key)
+
+
+def test_pure_twin_is_pure() -> None:
+    assert PURE.FrameParser.__module__ == "aiohttp_ws._frames_pure_twin"
+    assert not PURE.HAS_EXTENSIONS
+
+
+@compiled
+def test_c_mask_rejects_bad_keys() -> None:
+    with pytest.raises(ValueError):
+        frames.apply_mask(b"abc", b"abc")
+
+
+@compiled
+@given(
+    chunks=st.lists(st.binary(max_size=40), max_size=30),
+    masked=st.booleans(),
+    limit=st.one_of(st.none(), st.integers(0, 300)),
+)
+def test_compiled_parser_agrees_with_python(chunks: list[bytes], masked: bool, limit: int | None) -> None:
+    """Arbitrary bytes, valid or not, give the same frames or the same error."""
+    def run(parser_cls: type) -> list[object]:
+        parser = parser_cls(expect_masked=masked, allowed_rsv=0x40)
+        parser.max_payload = limit
+        out: list[object] = []
+        try:
+            for chunk in chunks:
+                parser.feed(chunk)
+                while (f := parser.next_frame()) is not None:
+                    out.append(tuple(f))
+                out.append(parser.pending_frame())
+        except aiohttp_ws.WebSocketError as exc:
+            out.append((type(exc).__name__, exc.code))
+        return out
+
+    assert frames.FrameParser is not PURE.FrameParser
+    assert run(frames.FrameParser) == run(PURE.FrameParser)
