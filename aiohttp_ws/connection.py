@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from typing import Callable
+from typing import Callable, cast
 
 from .exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
 from .frames import OP_CLOSE
@@ -110,8 +110,7 @@ class WebSocketConnection(asyncio.Protocol):
             self.connection_lost(previous.lost_exc)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
         if self._heartbeat:
             self._last_rx = self._loop.time()
             self._hb_handle = self._loop.call_at(self._last_rx + self._heartbeat, self._hb_fire)

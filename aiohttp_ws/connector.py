@@ -236,6 +236,7 @@ class TCPConnector(BaseConnector):
         local_addr: ``(host, port)`` to bind before connecting.
         happy_eyeballs_delay: seconds before trying the next address (0.25).
         interleave: address families interleaved per RFC 8305 (default 1).
+            Both apply on asyncio's own loops; uvloop has no such options.
     """
 
     def __init__(
@@ -256,17 +257,12 @@ class TCPConnector(BaseConnector):
         self._interleave = interleave
 
     async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
-        transport, protocol = await asyncio.get_running_loop().create_connection(
-            _factory,
-            host,
-            port,
-            family=self._family,
-            local_addr=self._local_addr,
-            happy_eyeballs_delay=self._happy_eyeballs_delay,
-            interleave=self._interleave,
-            **tls,
+        loop = asyncio.get_running_loop()
+        if isinstance(loop, asyncio.BaseEventLoop):  # uvloop's create_connection has no Happy Eyeballs options
+            tls = {**tls, "happy_eyeballs_delay": self._happy_eyeballs_delay, "interleave": self._interleave}
+        transport, protocol = await loop.create_connection(
+            _factory, host, port, family=self._family, local_addr=self._local_addr, **tls
         )
-        assert isinstance(transport, asyncio.Transport)
         return transport, protocol
 
 
@@ -279,5 +275,4 @@ class UnixConnector(BaseConnector):
 
     async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
         transport, protocol = await asyncio.get_running_loop().create_unix_connection(_factory, self.path, **tls)
-        assert isinstance(transport, asyncio.Transport)
         return transport, protocol

@@ -72,7 +72,7 @@ class Frame(NamedTuple):
     rsv3: bool = False
 
 
-def _apply_mask_py(data: bytes, key: bytes) -> bytes:
+def _apply_mask_py(data: bytes | memoryview, key: bytes) -> bytes:
     """XOR *data* with the 4-byte masking *key* repeated (RFC 6455 §5.3).
 
     Masking and unmasking are the same operation. Works a whole integer at a
@@ -218,11 +218,12 @@ class FrameParser:
                 self._pending = (opcode, bool(b0 & 0x40), start + len(key), length, key)
             return None
         self._pending = None
+        view = memoryview(buf)  # slices of a view copy nothing; the payload is copied once
         if masked:
-            key = bytes(buf[start : start + 4])
-            payload = apply_mask(bytes(buf[start + 4 : end]), key)
+            payload = apply_mask(view[start + 4 : end], bytes(view[start : start + 4]))
         else:
-            payload = bytes(buf[start:end])
+            payload = bytes(view[start:end])
+        view.release()
         if end == len(buf):
             buf.clear()
             self._pos = 0

@@ -5,6 +5,7 @@ for whoever takes the transport over, so no WebSocket frame is ever lost."""
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 from .exceptions import ServerDisconnectedError
 from .http11 import MAX_BODY_SIZE, BodyReader, Head, HeadParser, ResponseHead
@@ -32,8 +33,7 @@ class HttpHeadProtocol(asyncio.Protocol):
         self.lost_exc: BaseException | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
 
     def data_received(self, data: bytes) -> None:
         parser = self._parser

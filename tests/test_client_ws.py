@@ -613,3 +613,18 @@ async def test_message_handed_to_cancelled_receive_is_kept(our_server: str) -> N
         with pytest.raises(asyncio.CancelledError):
             await receiver
         assert await ws.receive_str() == "raced"
+
+
+def test_client_and_server_on_uvloop() -> None:
+    import uvloop
+
+    async def main() -> tuple[str, int | None]:
+        async with aiohttp_ws.serve(aiohttp_ws.server.echo_handler) as server:
+            async with aiohttp_ws.ws_connect(f"ws://127.0.0.1:{server.port}/", compress=15) as ws:
+                await ws.send_str("on uvloop")
+                text = await ws.receive_str()
+                await ws.send_bytes(bytes(200_000))
+                assert await ws.receive_bytes() == bytes(200_000)
+            return text, ws.close_code
+
+    assert uvloop.run(main()) == ("on uvloop", 1000)
