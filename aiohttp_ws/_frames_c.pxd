@@ -4,14 +4,16 @@ cimport cython
 cdef class FrameParser:
     cdef bytearray _buf
     cdef Py_ssize_t _pos
+    cdef Py_ssize_t _end
+    cdef bint _in_scratch
     cdef int _expect_mask
     cdef int _rsv_forbidden
     cdef public object max_payload
     cdef public object max_compressed_payload
     cdef object _pending
 
-    @cython.locals(avail=Py_ssize_t, pos=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t, b0=int, b1=int,
-                   opcode=int, masked=int, length=Py_ssize_t)
+    @cython.locals(avail=Py_ssize_t, pos=Py_ssize_t, received=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t,
+                   b0=int, b1=int, opcode=int, masked=int, length=Py_ssize_t)
     cpdef object next_frame(self)
     cpdef _check_header(self, int b0, int b1, int opcode, Py_ssize_t length)
 

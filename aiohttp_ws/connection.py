@@ -1,6 +1,7 @@
 """asyncio.Protocol around the Sans-I/O core: the connection's "reader".
 
-Everything that must not wait for the user happens in ``data_received``:
+Everything that must not wait for the user happens as bytes arrive (the
+transport reads them in place, ``asyncio.BufferedProtocol``):
 the bytes go through the core at once, pongs and the close reply are written
 at once, and only data messages are queued for ``receive()``. The queue counts
 payload bytes and pauses the transport's reading above a high-water mark,
@@ -45,7 +46,7 @@ def _expire(fut: asyncio.Future[WSMessage]) -> None:
         fut.set_exception(asyncio.TimeoutError())
 
 
-class WebSocketConnection(asyncio.Protocol):
+class WebSocketConnection(asyncio.BufferedProtocol):
     """Drives a ``WebSocketProtocol`` over an asyncio transport.
 
     Args:
@@ -115,11 +116,20 @@ class WebSocketConnection(asyncio.Protocol):
             self._last_rx = self._loop.time()
             self._hb_handle = self._loop.call_at(self._last_rx + self._heartbeat, self._hb_fire)
 
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.core.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._on_messages(self.core.buffer_updated(nbytes))
+
     def data_received(self, data: bytes) -> None:
+        """Bytes handed over rather than read in place (the handshake's leftovers)."""
+        self._on_messages(self.core.receive_data(data))
+
+    def _on_messages(self, messages: list[WSMessage]) -> None:
         core = self.core
         if self._heartbeat:
             self._last_rx = self._loop.time()
-        messages = core.receive_data(data)
         out = core.data_to_send()
         if out and self.transport is not None:
             self.transport.write(b"".join(out))

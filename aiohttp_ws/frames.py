@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 from typing import TYPE_CHECKING, NamedTuple
 
 from .exceptions import InvalidPayloadError, PayloadTooBig, ProtocolError
@@ -55,7 +56,19 @@ _SENDABLE_CLOSE_CODES = frozenset((1000, 1001, 1002, 1003, 1007, 1008, 1009, 101
 
 _PACK_16 = struct.Struct("!BBH").pack
 _PACK_64 = struct.Struct("!BBQ").pack
-_COMPACT_AT = 1 << 16
+#: Size of the per-thread scratch buffer the transport reads into (bytes).
+READ_SIZE = 256 * 1024
+#: Least free room offered to the transport in a connection's own buffer (bytes).
+MIN_READ = 16 * 1024
+_scratch = threading.local()
+
+
+def _scratch_buffer() -> bytearray:
+    """The calling thread's read buffer, shared by its idle parsers."""
+    buf: bytearray | None = getattr(_scratch, "buf", None)
+    if buf is None:
+        buf = _scratch.buf = bytearray(READ_SIZE)
+    return buf
 
 
 class Frame(NamedTuple):
@@ -147,7 +160,11 @@ class FrameParser:
     """Incremental RFC 6455 §5.2 frame parser: accepts bytes split at any point.
 
     ``feed(data)`` appends bytes; ``next_frame()`` returns the next complete
-    frame or ``None`` when more bytes are needed. Header rules are checked as
+    frame or ``None`` when more bytes are needed. For ``asyncio.BufferedProtocol``,
+    ``get_buffer()`` / ``buffer_updated(n)`` let the transport read in place: a
+    parser with no partial frame lends the thread's scratch buffer (so an idle
+    connection holds no buffer at all), and ``release_scratch()`` after parsing
+    keeps only the bytes of a partial frame, in a buffer sized for that frame. Header rules are checked as
     soon as the two first bytes arrive. ``max_payload`` (bytes, ``None`` for no
     limit) bounds the declared length of the next data frame and is checked
     before any of its payload is buffered (``max_compressed_payload`` instead
@@ -162,7 +179,9 @@ class FrameParser:
 
     def __init__(self, *, expect_masked: bool, allowed_rsv: int = 0) -> None:
         self._buf = bytearray()
-        self._pos = 0
+        self._pos = 0  # parse position
+        self._end = 0  # end of the received bytes (the buffer may be larger)
+        self._in_scratch = False
         self._expect_mask = 0x80 if expect_masked else 0
         self._rsv_forbidden = 0x70 & ~allowed_rsv
         self.max_payload: int | None = None
@@ -175,17 +194,76 @@ class FrameParser:
     @property
     def buffered(self) -> int:
         """Bytes received but not yet returned as frames."""
-        return len(self._buf) - self._pos
+        return self._end - self._pos
+
+    @property
+    def held_bytes(self) -> int:
+        """Size of the buffer this parser owns (0 while idle on the scratch buffer)."""
+        return 0 if self._in_scratch else len(self._buf)
 
     def feed(self, data: bytes) -> None:
         """Append received bytes."""
-        self._buf += data
+        n = len(data)
+        self._reserve(n)
+        end = self._end
+        self._buf[end : end + n] = data
+        self._end = end + n
+
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """Where the transport should read the next bytes (then ``buffer_updated``)."""
+        if self._pos == self._end:
+            self._buf = _scratch_buffer()
+            self._pos = self._end = 0
+            self._in_scratch = True
+            return memoryview(self._buf)
+        pending = self._pending
+        need = pending[2] + pending[3] - self._end if pending is not None else 0
+        self._reserve(max(need, MIN_READ))
+        return memoryview(self._buf)[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """*nbytes* were read into the buffer ``get_buffer`` gave."""
+        self._end += nbytes
+
+    def release_scratch(self) -> None:
+        """After parsing: move the bytes of a partial frame out of the shared
+        scratch buffer into this parser's own (a no-op outside scratch mode)."""
+        if not self._in_scratch:
+            return
+        self._in_scratch = False
+        pos = self._pos
+        left = self._end - pos
+        self._buf = bytearray(memoryview(self._buf)[pos : self._end]) if left else bytearray()
+        self._shift(pos)
+
+    def _shift(self, n: int) -> None:
+        """The unread bytes moved *n* places towards the buffer's start."""
+        self._pos -= n
+        self._end -= n
+        pending = self._pending
+        if pending is not None:
+            self._pending = (pending[0], pending[1], pending[2] - n, pending[3], pending[4])
+
+    def _reserve(self, n: int) -> None:
+        """Make room for *n* more bytes: slide unread bytes to the front, then
+        grow. Never called while the transport holds a view of the buffer."""
+        buf = self._buf
+        if len(buf) - self._end >= n:
+            return
+        pos = self._pos
+        if pos:
+            buf[: self._end - pos] = buf[pos : self._end]
+            self._shift(pos)
+        grow = self._end + n - len(buf)
+        if grow > 0:
+            buf.extend(bytes(grow))
 
     def next_frame(self) -> Frame | None:
         """Parse and return one frame, or ``None`` if it is not complete yet."""
         buf = self._buf
         pos = self._pos
-        avail = len(buf) - pos
+        received = self._end
+        avail = received - pos
         if avail < 2:
             return None
         b0 = buf[pos]
@@ -212,8 +290,8 @@ class FrameParser:
                 raise PayloadTooBig(f"message exceeds max_msg_size ({length} > {limit} bytes left)")
         masked = b1 & 0x80
         end = start + length + (4 if masked else 0)
-        if len(buf) < end:
-            if len(buf) >= start + 4 or not masked:
+        if received < end:
+            if received >= start + 4 or not masked:
                 key = bytes(buf[start : start + 4]) if masked else b""
                 self._pending = (opcode, bool(b0 & 0x40), start + len(key), length, key)
             return None
@@ -224,12 +302,8 @@ class FrameParser:
         else:
             payload = bytes(view[start:end])
         view.release()
-        if end == len(buf):
-            buf.clear()
-            self._pos = 0
-        elif end > _COMPACT_AT:
-            del buf[:end]
-            self._pos = 0
+        if end == received:
+            self._pos = self._end = 0
         else:
             self._pos = end
         return Frame(bool(b0 & 0x80), opcode, payload, bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10))
@@ -247,7 +321,7 @@ class FrameParser:
         if pending is None:
             return b""
         start = pending[2] + skip
-        data = bytes(self._buf[start : pending[2] + pending[3]])
+        data = bytes(memoryview(self._buf)[start : min(pending[2] + pending[3], self._end)])
         key = pending[4]
         if key and data:
             shift = skip & 3

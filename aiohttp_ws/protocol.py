@@ -139,10 +139,28 @@ class WebSocketProtocol:
         application may still answer them until the caller (soon) calls
         ``finish_failure()``, which returns the close frame to send.
         """
-        if self.state is State.CLOSED or self.close_received or self.exception is not None:
+        if self._done_receiving():
             return []
+        self._parser.feed(data)
+        return self._receive()
+
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """Where to read the next bytes, for ``asyncio.BufferedProtocol``."""
+        return self._parser.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> list[WSMessage]:
+        """*nbytes* were read into ``get_buffer()``'s buffer: as ``receive_data``."""
+        self._parser.buffer_updated(nbytes)
+        if self._done_receiving():
+            self._parser.release_scratch()
+            return []
+        return self._receive()
+
+    def _done_receiving(self) -> bool:
+        return self.state is State.CLOSED or self.close_received or self.exception is not None
+
+    def _receive(self) -> list[WSMessage]:
         parser = self._parser
-        parser.feed(data)
         messages: list[WSMessage] = []
         try:
             while True:
@@ -169,6 +187,7 @@ class WebSocketProtocol:
                 self._validate_pending_text()
         except WebSocketError as exc:
             messages.append(self._fail(exc))
+        parser.release_scratch()
         return messages
 
     def receive_eof(self) -> None:

@@ -224,3 +224,57 @@ def test_close_payload_edge_cases() -> None:
         build_close_payload(1000, "r" * 124)
     with pytest.raises(ValueError, match="123"):
         build_close_payload(1000, "é" * 62)  # 124 bytes in UTF-8
+
+
+def read_in_place(parser: FrameParser, stream: bytes, sizes: list[int]) -> list[Frame]:
+    """Deliver *stream* as a transport does with asyncio.BufferedProtocol."""
+    frames, offset, i = [], 0, 0
+    while offset < len(stream):
+        buf = parser.get_buffer(-1)
+        n = min(len(buf), sizes[i % len(sizes)], len(stream) - offset)
+        buf[:n] = stream[offset : offset + n]
+        del buf
+        offset += n
+        i += 1
+        parser.buffer_updated(n)
+        while (frame := parser.next_frame()) is not None:
+            frames.append(frame)
+        parser.release_scratch()
+    return frames
+
+
+@given(
+    frames=st.lists(
+        st.tuples(st.sampled_from([OP_TEXT, OP_BINARY, OP_PING]), st.binary(max_size=2000), st.booleans()),
+        max_size=6,
+    ),
+    sizes=st.lists(st.integers(1, 5000), min_size=1, max_size=5),
+    masked=st.booleans(),
+)
+def test_reading_in_place_matches_feeding(frames: list[tuple[int, bytes, bool]], sizes: list[int], masked: bool) -> None:
+    sent = [Frame(True if op >= 8 else fin, op, p[:125] if op >= 8 else p) for op, p, fin in frames]
+    stream = b"".join(build_frame(f.opcode, f.payload, masked, f.fin) for f in sent)
+    assert read_in_place(FrameParser(expect_masked=masked), stream, sizes) == sent
+
+
+def test_large_frame_read_in_place_and_no_buffer_kept_when_idle() -> None:
+    parser = FrameParser(expect_masked=False)
+    big = bytes(range(256)) * 8192  # 2 MiB: larger than the scratch buffer
+    stream = build_frame(OP_BINARY, big, False) + build_frame(OP_TEXT, b"tail", False)
+    assert read_in_place(parser, stream, [300_000]) == [Frame(True, OP_BINARY, big), Frame(True, OP_TEXT, b"tail")]
+    assert parser.held_bytes == 0 and parser.buffered == 0  # idle: nothing held
+
+
+def test_partial_frame_kept_across_reads_with_pending_payload() -> None:
+    parser = FrameParser(expect_masked=True)
+    data = build_frame(OP_TEXT, b"hello world", True)
+    buf = parser.get_buffer(-1)
+    buf[:9] = data[:9]
+    del buf
+    parser.buffer_updated(9)
+    assert parser.next_frame() is None
+    parser.release_scratch()  # the partial frame moves to the parser's own buffer
+    assert parser.pending_frame() == (OP_TEXT, False)
+    assert parser.pending_payload(0) == b"hel"
+    assert parser.pending_payload(1) == b"el"
+    assert read_in_place(parser, data[9:], [1]) == [Frame(True, OP_TEXT, b"hello world")]
