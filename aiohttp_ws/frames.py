@@ -63,12 +63,39 @@ MIN_READ = 16 * 1024
 _scratch = threading.local()
 
 
+#: Spare buffers for frames larger than the scratch buffer, kept per thread so
+#: that big messages reuse warm memory instead of fresh pages from the kernel.
+MAX_SPARE_BUFFERS = 2
+
+
 def _scratch_buffer() -> bytearray:
     """The calling thread's read buffer, shared by its idle parsers."""
     buf: bytearray | None = getattr(_scratch, "buf", None)
     if buf is None:
         buf = _scratch.buf = bytearray(READ_SIZE)
     return buf
+
+
+def _take_buffer(size: int) -> bytearray:
+    """A buffer of at least *size* bytes, from the thread's spares if one fits."""
+    spares: list[bytearray] = getattr(_scratch, "spares", [])
+    for i, buf in enumerate(spares):
+        if len(buf) >= size:
+            return spares.pop(i)
+    return bytearray(size)
+
+
+def _give_back(buf: bytearray) -> None:
+    """Keep *buf* (no longer referenced by its parser) for the next big frame."""
+    spares: list[bytearray] | None = getattr(_scratch, "spares", None)
+    if spares is None:
+        spares = _scratch.spares = []
+    if len(spares) < MAX_SPARE_BUFFERS:
+        spares.append(buf)
+    else:
+        smallest = min(range(len(spares)), key=lambda i: len(spares[i]))
+        if len(spares[smallest]) < len(buf):
+            spares[smallest] = buf
 
 
 class Frame(NamedTuple):
@@ -98,10 +125,17 @@ def _apply_mask_py(data: bytes | memoryview, key: bytes) -> bytes:
     return (int.from_bytes(data, "little") ^ mask).to_bytes(n, "little")
 
 
+def _mask_frame_py(prefix: bytes, data: bytes, key: bytes) -> bytes:
+    """``prefix + apply_mask(data, key)``: a frame's header and key, then its
+    masked payload (the C twin makes it in one allocation)."""
+    return prefix + apply_mask(data, key)
+
+
 apply_mask = _apply_mask_py
+mask_frame = _mask_frame_py
 if not TYPE_CHECKING and not NO_EXTENSIONS:
-    try:  # the C twin (aiohttp_ws/_mask.pyx), eight bytes at a time
-        from ._mask import apply_mask
+    try:  # the C twins (aiohttp_ws/_mask.pyx), eight bytes at a time
+        from ._mask import apply_mask, mask_frame
     except ImportError:
         pass
 
@@ -152,7 +186,7 @@ def build_frame(opcode: int, payload: bytes, mask: bool, fin: bool = True, rsv1:
         header = _PACK_64(b0, 127 | mbit, n)
     if mask:
         key = masking_key()
-        return header + key + apply_mask(payload, key)
+        return mask_frame(header + key, payload, key)
     return header + payload
 
 
@@ -212,6 +246,8 @@ class FrameParser:
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         """Where the transport should read the next bytes (then ``buffer_updated``)."""
         if self._pos == self._end:
+            if not self._in_scratch and len(self._buf) > READ_SIZE:
+                _give_back(self._buf)
             self._buf = _scratch_buffer()
             self._pos = self._end = 0
             self._in_scratch = True
@@ -233,7 +269,14 @@ class FrameParser:
         self._in_scratch = False
         pos = self._pos
         left = self._end - pos
-        self._buf = bytearray(memoryview(self._buf)[pos : self._end]) if left else bytearray()
+        pending = self._pending
+        frame_end = pending[2] + pending[3] if pending is not None else 0
+        if frame_end - pos > READ_SIZE:  # a big frame: a spare buffer that holds all of it
+            buf = _take_buffer(frame_end - pos)
+            buf[:left] = memoryview(self._buf)[pos : self._end]
+            self._buf = buf
+        else:
+            self._buf = bytearray(memoryview(self._buf)[pos : self._end]) if left else bytearray()
         self._shift(pos)
 
     def _shift(self, n: int) -> None:

@@ -47,6 +47,7 @@ def test_c_mask_matches_python(data: bytes, key: bytes) -> None:
     assert frames.apply_mask(data, key) == frames._apply_mask_py(data, key)
     assert frames.apply_mask(bytearray(data), key) == frames._apply_mask_py(data, key)
     assert frames.apply_mask(memoryview(data), key) == frames._apply_mask_py(data, key)
+    assert frames.mask_frame(b"\x82\x05" + key, data, key) == b"\x82\x05" + key + frames._apply_mask_py(data, key)
 
 
 def test_pure_twin_is_pure() -> None:
