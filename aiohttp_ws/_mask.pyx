@@ -6,31 +6,26 @@ from libc.stdint cimport uint32_t, uint64_t
 from libc.string cimport memcpy
 
 
-def apply_mask(const unsigned char[::1] data not None, const unsigned char[::1] key not None):
-    """XOR *data* (any contiguous buffer) with the 4-byte *key* repeated; returns bytes."""
-    cdef Py_ssize_t n = data.shape[0]
+cdef inline void _xor(unsigned char* dst, const unsigned char* src, Py_ssize_t n, const unsigned char* key) noexcept nogil:
+    """dst[i] = src[i] ^ key[i % 4], eight bytes per step."""
     cdef Py_ssize_t i = 0
     cdef uint32_t k32
     cdef uint64_t k64, word
-    if key.shape[0] != 4:
-        raise ValueError("the masking key is 4 bytes")
-    out = PyBytes_FromStringAndSize(NULL, n)
-    if n == 0:
-        return out
-    cdef unsigned char* dst = <unsigned char*>PyBytes_AS_STRING(out)
-    cdef const unsigned char* src = &data[0]
-    memcpy(&k32, &key[0], 4)
+    memcpy(&k32, key, 4)
     k64 = (<uint64_t>k32 << 32) | k32
-    with nogil:
-        while i + 8 <= n:
-            memcpy(&word, src + i, 8)
-            word ^= k64
-            memcpy(dst + i, &word, 8)
-            i += 8
-        while i < n:
-            dst[i] = src[i] ^ key[i & 3]
-            i += 1
-    return out
+    while i + 8 <= n:
+        memcpy(&word, src + i, 8)
+        word ^= k64
+        memcpy(dst + i, &word, 8)
+        i += 8
+    while i < n:
+        dst[i] = src[i] ^ key[i & 3]
+        i += 1
+
+
+def apply_mask(const unsigned char[::1] data not None, const unsigned char[::1] key not None):
+    """XOR *data* (any contiguous buffer) with the 4-byte *key* repeated; returns bytes."""
+    return mask_frame(b"", data, key)
 
 
 def mask_frame(bytes prefix not None, const unsigned char[::1] data not None, const unsigned char[::1] key not None):
@@ -38,27 +33,12 @@ def mask_frame(bytes prefix not None, const unsigned char[::1] data not None, co
     masking key, then its masked payload."""
     cdef Py_ssize_t p = len(prefix)
     cdef Py_ssize_t n = data.shape[0]
-    cdef Py_ssize_t i = 0
-    cdef uint32_t k32
-    cdef uint64_t k64, word
     if key.shape[0] != 4:
         raise ValueError("the masking key is 4 bytes")
     out = PyBytes_FromStringAndSize(NULL, p + n)
     cdef unsigned char* dst = <unsigned char*>PyBytes_AS_STRING(out)
     memcpy(dst, PyBytes_AS_STRING(prefix), p)
-    if n == 0:
-        return out
-    dst += p
-    cdef const unsigned char* src = &data[0]
-    memcpy(&k32, &key[0], 4)
-    k64 = (<uint64_t>k32 << 32) | k32
-    with nogil:
-        while i + 8 <= n:
-            memcpy(&word, src + i, 8)
-            word ^= k64
-            memcpy(dst + i, &word, 8)
-            i += 8
-        while i < n:
-            dst[i] = src[i] ^ key[i & 3]
-            i += 1
+    if n:
+        with nogil:
+            _xor(dst + p, &data[0], n, &key[0])
     return out
