@@ -7,6 +7,7 @@ import sys
 from types import TracebackType
 from typing import Any, Iterable, Mapping, Sequence, Union
 
+import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -169,9 +170,7 @@ class ClientSession:
         if not isinstance(timeout, ClientWSTimeout):
             timeout = ClientWSTimeout(ws_receive=None, ws_close=float(timeout))
         if receive_timeout is not None:
-            timeout = ClientWSTimeout(
-                ws_receive=receive_timeout, ws_close=timeout.ws_close, ws_handshake=timeout.ws_handshake
-            )
+            timeout = attrs.evolve(timeout, ws_receive=receive_timeout)
         coro = self._ws_connect(
             URL(url) if isinstance(url, str) else url,
             method=method,

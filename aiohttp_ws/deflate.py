@@ -244,7 +244,8 @@ def _params_dict(params: list[Param], allowed: tuple[str, ...]) -> dict[str, str
     return found
 
 
-_RESPONSE_PARAMS = (
+#: The four parameters RFC 7692 §7.1 defines, for offers and responses alike.
+_PARAMS = (
     "server_no_context_takeover",
     "client_no_context_takeover",
     "server_max_window_bits",
@@ -269,7 +270,7 @@ def negotiate_client(offers: Sequence[PerMessageDeflate], values: Iterable[str])
         raise NegotiationError(f"the server accepted an extension we did not offer: {extensions!r}")
     if len(extensions) > 1:
         raise NegotiationError("the server accepted permessage-deflate more than once")
-    found = _params_dict(extensions[0][1], _RESPONSE_PARAMS)
+    found = _params_dict(extensions[0][1], _PARAMS)
     if "client_max_window_bits" in found and found["client_max_window_bits"] is None:
         raise NegotiationError("client_max_window_bits needs a value in a response (RFC 7692 §7.1.2.2)")
     if "server_max_window_bits" in found and found["server_max_window_bits"] is None:
@@ -302,9 +303,6 @@ def _accepted(offer: PerMessageDeflate, found: dict[str, str | None]) -> Deflate
     )
 
 
-_OFFER_PARAMS = _RESPONSE_PARAMS
-
-
 def negotiate_server(values: Iterable[str], config: PerMessageDeflate | None = None) -> DeflateParams | None:
     """Pick the first permessage-deflate offer we can accept (RFC 7692 §5) and
     return the parameters to answer with, or ``None`` to accept none.
@@ -320,7 +318,7 @@ def negotiate_server(values: Iterable[str], config: PerMessageDeflate | None = N
         if name != EXTENSION_NAME:
             continue
         try:
-            found = _params_dict(params, _OFFER_PARAMS)
+            found = _params_dict(params, _PARAMS)
         except NegotiationError:
             continue  # §5: decline this offer, consider the next
         if found.get("server_max_window_bits", "") is None:

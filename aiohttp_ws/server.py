@@ -105,15 +105,14 @@ class Server:
         transport = proto.transport
         assert transport is not None
         try:
-            head = await asyncio.wait_for(proto.read_head(), self._handshake_timeout)
+            try:
+                head = await asyncio.wait_for(proto.read_head(), self._handshake_timeout)
+            except HttpProcessingError as exc:
+                raise HandshakeRejected(exc.code, "Bad Request", exc.message) from exc
             assert isinstance(head, RequestHead)
             key, chosen, deflate = process_request(head, self._protocols, self._deflate)
         except HandshakeRejected as exc:
             transport.write(reject_response(exc))
-            transport.close()
-            return
-        except HttpProcessingError as exc:
-            transport.write(reject_response(HandshakeRejected(exc.code, "Bad Request", exc.message)))
             transport.close()
             return
         except (asyncio.TimeoutError, ServerDisconnectedError):
