@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from types import TracebackType
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -13,17 +13,28 @@ from yarl import URL
 
 from . import __version__
 from ._context import AwaitableContext
+from .client_reqrep import DEFAULT_MAX_BODY_SIZE, ClientResponse, DataArg, encode_body
 from .client_ws import ClientWebSocketResponse
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
 from .connector import BaseConnector, Connection, SSLArg, TCPConnector
+from .cookiejar import CookieJar, CookiesArg
 from .deflate import CompressArg, PerMessageDeflate, offers_from
-from .exceptions import HttpProcessingError, InvalidURL, ServerTimeoutError, WSServerHandshakeError
+from .exceptions import (
+    HttpProcessingError,
+    InvalidURL,
+    InvalidUrlClientError,
+    ServerTimeoutError,
+    TooManyRedirects,
+    WSServerHandshakeError,
+)
 from .handshake import ClientHandshake
-from .http11 import MAX_BODY_SIZE, ResponseHead
+from .http11 import MAX_BODY_SIZE, ResponseHead, serialize_request
 from .models import DEFAULT_TIMEOUT, DEFAULT_WS_TIMEOUT, BasicAuth, ClientTimeout, ClientWSTimeout, RequestInfo
 from .protocol import WebSocketProtocol
+from .proxy_env import proxy_from_env
+from .redirects import REDIRECT_STATUSES, next_url, origin, redirect_method, strip_credentials
 
-__all__ = ("ClientSession", "ws_connect")
+__all__ = ("ClientSession", "ws_connect", "request")
 
 HeadersArg = Union[Mapping[str, str], Iterable[tuple[str, str]], None]
 _SCHEMES = {"ws": (False, 80), "http": (False, 80), "wss": (True, 443), "https": (True, 443)}
@@ -42,41 +53,94 @@ def _host_header(url: URL, default_port: int) -> str:
     return host if url.port in (None, default_port) else f"{host}:{url.port}"
 
 
+@attrs.define
+class _Route:
+    """How one request travels: TLS choice and proxy."""
+
+    ssl: SSLArg
+    server_hostname: str | None
+    proxy: URL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers: CIMultiDict[str]
+
+
 class ClientSession:
-    """A client session: connector, default headers, auth and timeouts.
+    """A client session: connector, cookies, default headers, auth, proxies,
+    redirects and timeouts, for WebSockets and plain HTTP/1.1 requests.
 
     Args:
-        connector: a ``TCPConnector`` (default: one owned by the session).
+        connector: a ``TCPConnector`` or ``UnixConnector`` (default: a
+            ``TCPConnector`` owned by the session).
+        cookies: cookies sent to every host (stored in the jar as shared cookies).
         headers: headers sent with every request.
-        timeout: ``ClientTimeout`` (default ``total=300, sock_connect=30`` s, as
-            aiohttp); ``total`` and ``connect`` also bound the handshake.
-        auth: ``BasicAuth`` sent with every request.
+        auth: ``BasicAuth`` sent with every request to the URL's origin.
+        timeout: ``ClientTimeout`` in seconds (default ``total=300,
+            sock_connect=30``, as aiohttp): ``total`` bounds a request with its
+            redirects (and the body read), ``connect`` the wait for a connection,
+            ``sock_connect`` one TCP/TLS connect, ``sock_read`` the gap between reads.
         connector_owner: close the connector with the session (default True).
         ws_response_class: class of the objects ``ws_connect`` returns.
+        cookie_jar: a ``CookieJar`` (default: a new one, ``unsafe=False``) or
+            ``DummyCookieJar``.
+        max_redirects: most redirects followed by one request (10); one more
+            raises ``TooManyRedirects``.
+        trust_env: take proxies from ``http_proxy``/``https_proxy``/``ws_proxy``/
+            ``wss_proxy``/``no_proxy`` and proxy credentials from netrc.
+        proxy, proxy_auth, proxy_headers: the default proxy (``http://`` or
+            ``https://`` URL), its ``BasicAuth`` and headers for its CONNECT request.
+        raise_for_status: call ``raise_for_status()`` on every ``request()`` response.
+        max_body_size: largest response body ``ClientResponse.read()`` returns,
+            in bytes after decoding (32 MiB); larger raises ``ClientPayloadError``.
     """
 
     def __init__(
         self,
         *,
         connector: BaseConnector | None = None,
+        cookies: CookiesArg = None,
         headers: HeadersArg = None,
-        timeout: ClientTimeout = DEFAULT_TIMEOUT,
         auth: BasicAuth | None = None,
+        timeout: ClientTimeout = DEFAULT_TIMEOUT,
         connector_owner: bool = True,
         ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse,
+        cookie_jar: CookieJar | None = None,
+        max_redirects: int = 10,
+        trust_env: bool = False,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        proxy_headers: HeadersArg = None,
+        raise_for_status: bool = False,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
+        if max_redirects < 0 or max_body_size <= 0:
+            raise ValueError("max_redirects must be >= 0 and max_body_size > 0")
         self._connector = connector if connector is not None else TCPConnector()
         self._connector_owner = connector_owner
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers or {})
         self._timeout = timeout
         self._auth = auth
         self._ws_response_class = ws_response_class
+        self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
+        if cookies is not None:
+            self._cookie_jar.update_cookies(cookies)
+        self._max_redirects = max_redirects
+        self._trust_env = trust_env
+        self._proxy = URL(proxy) if isinstance(proxy, str) else proxy
+        self._proxy_auth = proxy_auth
+        self._proxy_headers: CIMultiDict[str] = CIMultiDict(proxy_headers or {})
+        self._raise_for_status = raise_for_status
+        self._max_body_size = max_body_size
         self._closed = False
 
     @property
     def connector(self) -> BaseConnector:
         """The session's connector."""
         return self._connector
+
+    @property
+    def cookie_jar(self) -> CookieJar:
+        """The session's cookie jar."""
+        return self._cookie_jar
 
     @property
     def closed(self) -> bool:
@@ -92,6 +156,11 @@ class ClientSession:
     def headers(self) -> CIMultiDict[str]:
         """Default headers of every request."""
         return self._default_headers
+
+    @property
+    def trust_env(self) -> bool:
+        """Whether proxies and netrc credentials come from the environment."""
+        return self._trust_env
 
     async def close(self) -> None:
         """Close the session and, if owned, its connector (aborting its
@@ -115,6 +184,283 @@ class ClientSession:
     ) -> None:
         await self.close()
 
+    # -- plain HTTP -----------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str | URL,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: DataArg = None,
+        json: Any = None,
+        headers: HeadersArg = None,
+        auth: BasicAuth | None = None,
+        allow_redirects: bool = True,
+        max_redirects: int | None = None,
+        raise_for_status: bool | None = None,
+        timeout: ClientTimeout | None = None,
+        ssl: SSLArg = True,
+        server_hostname: str | None = None,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        proxy_headers: HeadersArg = None,
+    ) -> AwaitableContext[ClientResponse]:
+        """Send one HTTP/1.1 request (RFC 9112) and return its ``ClientResponse``
+        once the head has arrived; use with ``await`` or ``async with``.
+
+        Args:
+            method: request method token (``"GET"``, ``"POST"``, ...).
+            url: ``http://`` or ``https://`` URL; ``user:pass@`` gives ``BasicAuth``.
+            params: query parameters added to the URL.
+            data, json: the body (see ``encode_body``); sent with Content-Length.
+            headers: extra request headers; CR, LF, NUL or other control
+                characters anywhere raise ``ValueError`` before a byte is sent.
+            auth: ``BasicAuth`` for this request (wins over the session's).
+            allow_redirects: follow 301/302/303/307/308 (default True), at most
+                *max_redirects* (default: the session's) times.
+            raise_for_status: raise ``ClientResponseError`` for status >= 400
+                (default: the session's setting).
+            timeout: ``ClientTimeout`` for this request (default: the session's).
+            ssl, server_hostname: as in ``ws_connect``.
+            proxy, proxy_auth, proxy_headers: a proxy for this request.
+
+        Raises ``ClientConnectorError`` (and subclasses), ``ClientHttpProxyError``,
+        ``TooManyRedirects``, ``InvalidUrlRedirectClientError``,
+        ``ClientResponseError``, ``ServerTimeoutError``, ``InvalidURL``.
+        """
+        coro = self._request(
+            method.upper(),
+            URL(url) if isinstance(url, str) else url,
+            params=params,
+            data=data,
+            json=json,
+            headers=headers,
+            auth=auth,
+            allow_redirects=allow_redirects,
+            max_redirects=self._max_redirects if max_redirects is None else max_redirects,
+            raise_for_status=self._raise_for_status if raise_for_status is None else raise_for_status,
+            timeout=timeout or self._timeout,
+            route=self._route(ssl, server_hostname, proxy, proxy_auth, proxy_headers),
+        )
+        return AwaitableContext(coro, _release_response)
+
+    def get(self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any) -> AwaitableContext[ClientResponse]:
+        """``request("GET", url, ...)``."""
+        return self.request("GET", url, allow_redirects=allow_redirects, **kwargs)
+
+    def options(self, url: str | URL, *, allow_redirects: bool = True, **kwargs: Any) -> AwaitableContext[ClientResponse]:
+        """``request("OPTIONS", url, ...)``."""
+        return self.request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
+
+    def head(self, url: str | URL, *, allow_redirects: bool = False, **kwargs: Any) -> AwaitableContext[ClientResponse]:
+        """``request("HEAD", url, ...)``; redirects not followed by default, as aiohttp."""
+        return self.request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
+
+    def post(self, url: str | URL, *, data: DataArg = None, **kwargs: Any) -> AwaitableContext[ClientResponse]:
+        """``request("POST", url, data=data, ...)``."""
+        return self.request("POST", url, data=data, **kwargs)
+
+    def put(self, url: str | URL, *, data: DataArg = None, **kwargs: Any) -> AwaitableContext[ClientResponse]:
+        """``request("PUT", url, data=data, ...)``."""
+        return self.request("PUT", url, data=data, **kwargs)
+
+    def patch(self, url: str | URL, *, data: DataArg = None, **kwargs: Any) -> AwaitableContext[ClientResponse]:
+        """``request("PATCH", url, data=data, ...)``."""
+        return self.request("PATCH", url, data=data, **kwargs)
+
+    def delete(self, url: str | URL, **kwargs: Any) -> AwaitableContext[ClientResponse]:
+        """``request("DELETE", url, ...)``."""
+        return self.request("DELETE", url, **kwargs)
+
+    async def _request(
+        self,
+        method: str,
+        url: URL,
+        *,
+        params: Mapping[str, str] | None,
+        data: DataArg,
+        json: Any,
+        headers: HeadersArg,
+        auth: BasicAuth | None,
+        allow_redirects: bool,
+        max_redirects: int,
+        raise_for_status: bool,
+        timeout: ClientTimeout,
+        route: _Route,
+    ) -> ClientResponse:
+        body, content_type = encode_body(data, json)
+        url = self._check_url(url, params, ("http", "https"))
+        user_headers, auth = self._user_headers(url, headers, auth)
+        if content_type is not None and "Content-Type" not in user_headers:
+            user_headers["Content-Type"] = content_type
+        user_headers.setdefault("Accept", "*/*")
+        user_headers.setdefault("Accept-Encoding", "gzip, deflate")
+        if self._connector.force_close:
+            user_headers["Connection"] = "close"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout.total if timeout.total is not None else None
+        history: list[ClientResponse] = []
+        start = origin(url)
+        while True:
+            fields = self._hop_headers(url, user_headers, auth if origin(url) == start else None)
+            if body is not None or method in ("POST", "PUT", "PATCH"):
+                fields["Content-Length"] = str(len(body or b""))
+            info = RequestInfo(url, method, CIMultiDictProxy(fields), url)
+
+            def make(target: str, hop_fields: CIMultiDict[str] = fields) -> bytes:
+                return serialize_request(method, target, hop_fields.items()) + (body or b"")
+
+            conn, head = await self._within(deadline, url, self._hop(url, make, route, timeout, reuse=True))
+            response = ClientResponse(
+                method,
+                url,
+                head,
+                conn,
+                request_info=info,
+                history=tuple(history),
+                max_body_size=self._max_body_size,
+                read_until=deadline,
+            )
+            location = head.headers.get("Location")
+            if not (allow_redirects and head.status in REDIRECT_STATUSES and location is not None):
+                break
+            if method == "HEAD":
+                response.release()
+            else:
+                await response.read()  # pools the connection when it can
+            history.append(response)
+            if len(history) > max_redirects:
+                raise TooManyRedirects(info, tuple(history), status=head.status, message=head.reason, headers=head.headers)
+            url = next_url(url, location, websocket=False)
+            method, keep_body = redirect_method(head.status, method)
+            if not keep_body:
+                body = None
+                user_headers.popall("Content-Type", None)
+            if origin(url) != start:
+                strip_credentials(user_headers)
+                auth = None
+        if raise_for_status:
+            response.raise_for_status()
+        return response
+
+    # -- shared by both ------------------------------------------------------------------
+
+    def _route(
+        self,
+        ssl: SSLArg,
+        server_hostname: str | None,
+        proxy: str | URL | None,
+        proxy_auth: BasicAuth | None,
+        proxy_headers: HeadersArg,
+    ) -> _Route:
+        merged: CIMultiDict[str] = CIMultiDict(self._proxy_headers)
+        merged.update(CIMultiDict(proxy_headers or {}))
+        chosen = URL(proxy) if isinstance(proxy, str) else proxy
+        return _Route(
+            ssl=ssl,
+            server_hostname=server_hostname,
+            proxy=chosen if chosen is not None else self._proxy,
+            proxy_auth=proxy_auth if chosen is not None else (proxy_auth or self._proxy_auth),
+            proxy_headers=merged,
+        )
+
+    def _check_url(self, url: URL, params: Mapping[str, str] | None, schemes: Sequence[str]) -> URL:
+        if self._closed:
+            raise RuntimeError("Session is closed")
+        if params:
+            url = url.extend_query(params)
+        if url.scheme not in schemes or not url.raw_host:
+            raise InvalidUrlClientError(url, f"is not a {' or '.join(s + '://' for s in schemes)} URL with a host")
+        return url
+
+    def _user_headers(
+        self, url: URL, headers: HeadersArg, auth: BasicAuth | None
+    ) -> tuple[CIMultiDict[str], BasicAuth | None]:
+        """Session then call headers, and the credentials for the URL's origin."""
+        merged: CIMultiDict[str] = CIMultiDict(self._default_headers)
+        for name, value in CIMultiDict(headers or {}).items():
+            merged.popall(name, None)
+        merged.extend(CIMultiDict(headers or {}))
+        url_auth = BasicAuth.from_url(url)
+        if url_auth is not None and auth is not None:
+            raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+        merged.setdefault("User-Agent", USER_AGENT)
+        return merged, auth or url_auth or self._auth
+
+    def _hop_headers(self, url: URL, user_headers: CIMultiDict[str], auth: BasicAuth | None) -> CIMultiDict[str]:
+        fields: CIMultiDict[str] = CIMultiDict()
+        fields["Host"] = _host_header(url, _SCHEMES[url.scheme][1])
+        fields.extend(user_headers)
+        if auth is not None:
+            fields["Authorization"] = auth.encode()
+        cookie = self._cookie_jar.cookie_header(url)
+        if cookie is not None:
+            previous = fields.popall("Cookie", [])
+            fields["Cookie"] = "; ".join([*previous, cookie])
+        return fields
+
+    async def _within(self, deadline: float | None, url: URL, coro: Any) -> Any:
+        if deadline is None:
+            return await coro
+        remaining = deadline - asyncio.get_running_loop().time()
+        try:
+            return await asyncio.wait_for(coro, max(remaining, 0))
+        except asyncio.TimeoutError as exc:
+            if isinstance(exc, ServerTimeoutError):
+                raise
+            raise ServerTimeoutError(f"Request to {url} timed out (ClientTimeout.total)") from exc
+
+    async def _hop(
+        self,
+        url: URL,
+        make_request: Callable[[str], bytes],
+        route: _Route,
+        timeout: ClientTimeout,
+        *,
+        reuse: bool,
+    ) -> tuple[Connection, ResponseHead]:
+        """One request/response exchange up to the response head; Set-Cookie
+        fields go into the jar. The request bytes are made before connecting,
+        so an invalid header raises ``ValueError`` before any I/O."""
+        target = url.raw_path_qs or "/"
+        request = make_request(target)
+        proxy, proxy_auth = route.proxy, route.proxy_auth
+        if proxy is None and self._trust_env:
+            found = proxy_from_env(url)
+            if found is not None:
+                proxy, proxy_auth = found
+        proxy_headers = route.proxy_headers
+        assert url.raw_host is not None and url.port is not None
+        conn = await self._within(
+            None if timeout.connect is None else asyncio.get_running_loop().time() + timeout.connect,
+            url,
+            self._connector.connect(
+                url.raw_host,
+                url.port,
+                is_ssl=_SCHEMES[url.scheme][0],
+                ssl=route.ssl,
+                server_hostname=route.server_hostname,
+                timeout=timeout.sock_connect,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
+                proxy_headers=proxy_headers,
+                reuse=reuse,
+            ),
+        )
+        try:
+            conn.protocol.read_timeout = timeout.sock_read
+            conn.transport.write(request)
+            head = await conn.protocol.read_head()
+            assert isinstance(head, ResponseHead)
+            self._cookie_jar.update_from_headers(head.headers.getall("Set-Cookie", []), url)
+        except BaseException:
+            conn.close()
+            raise
+        return conn, head
+
+    # -- WebSocket -------------------------------------------------------------------------
+
     def ws_connect(
         self,
         url: str | URL,
@@ -130,6 +476,9 @@ class ClientSession:
         origin: str | None = None,
         params: Mapping[str, str] | None = None,
         headers: HeadersArg = None,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        proxy_headers: HeadersArg = None,
         ssl: SSLArg = True,
         server_hostname: str | None = None,
         max_msg_size: int = 4 * 1024 * 1024,
@@ -144,17 +493,23 @@ class ClientSession:
             protocols: subprotocols offered, in order of preference.
             timeout: ``ClientWSTimeout`` (seconds): ``ws_receive`` for
                 ``receive()``, ``ws_close`` for ``close()``, ``ws_handshake`` (10 s)
-                for connecting plus the handshake. A float sets ``ws_close``.
+                for connecting plus the handshake, redirects included. A float
+                sets ``ws_close``.
             receive_timeout: overrides ``timeout.ws_receive`` (aiohttp's older name).
             autoclose: answer the peer's close frame at once.
             autoping: answer pings at once and hide PING/PONG from ``receive()``.
             heartbeat: seconds of inbound silence before a ping; no data within
                 ``heartbeat / 2`` more → close code 1006, ``ServerTimeoutError``.
-            auth: ``BasicAuth`` (also taken from ``user:pass@`` in the URL).
+            auth: ``BasicAuth`` (also taken from ``user:pass@`` in the URL);
+                never sent to another origin after a redirect.
             origin: value of the Origin header.
             params: query parameters added to the URL.
             headers: extra request headers.
-            ssl: ``True`` (verify), ``False`` (no verification) or an ``SSLContext``.
+            proxy, proxy_auth, proxy_headers: an ``http://`` or ``https://``
+                proxy reached with CONNECT; ``Proxy-Authorization`` goes only on
+                the CONNECT request.
+            ssl: ``True`` (verify), ``False`` (no verification), an ``SSLContext``
+                or a ``Fingerprint``.
             server_hostname: TLS SNI and certificate host name override.
             max_msg_size: largest message received, in bytes, inclusive (4 MiB;
                 0 = no limit); larger → close code 1009.
@@ -164,8 +519,11 @@ class ClientSession:
                 aiohttp (window bits asked of the server); a ``PerMessageDeflate``
                 offer, or several in order of preference.
 
-        Raises ``WSServerHandshakeError`` (status, headers, body), ``InvalidURL``,
-        ``ClientConnectorError`` and ``ServerTimeoutError``.
+        Redirects (301/302/303/307/308) are followed up to the session's
+        ``max_redirects``. Raises ``WSServerHandshakeError`` (status, headers,
+        body), ``TooManyRedirects``, ``InvalidUrlRedirectClientError``,
+        ``InvalidURL``, ``ClientConnectorError``, ``ClientHttpProxyError`` and
+        ``ServerTimeoutError``.
         """
         if not isinstance(timeout, ClientWSTimeout):
             timeout = ClientWSTimeout(ws_receive=None, ws_close=float(timeout))
@@ -183,29 +541,12 @@ class ClientSession:
             origin=origin,
             params=params,
             headers=headers,
-            ssl=ssl,
-            server_hostname=server_hostname,
+            route=self._route(ssl, server_hostname, proxy, proxy_auth, proxy_headers),
             max_msg_size=max_msg_size,
             max_queue_bytes=max_queue_bytes,
             offers=offers_from(compress),
         )
         return AwaitableContext(coro, _close_ws)
-
-    def _request_headers(
-        self, url: URL, headers: HeadersArg, auth: BasicAuth | None, origin: str | None
-    ) -> CIMultiDict[str]:
-        merged: CIMultiDict[str] = CIMultiDict(self._default_headers)
-        merged.update(CIMultiDict(headers or {}))
-        url_auth = BasicAuth.from_url(url)
-        if url_auth is not None and auth is not None:
-            raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-        auth = auth or url_auth or self._auth
-        if auth is not None:
-            merged["Authorization"] = auth.encode()
-        if origin is not None:
-            merged["Origin"] = origin
-        merged.setdefault("User-Agent", USER_AGENT)
-        return merged
 
     async def _ws_connect(
         self,
@@ -221,37 +562,24 @@ class ClientSession:
         origin: str | None,
         params: Mapping[str, str] | None,
         headers: HeadersArg,
-        ssl: SSLArg,
-        server_hostname: str | None,
+        route: _Route,
         max_msg_size: int,
         max_queue_bytes: int | tuple[int, int],
         offers: tuple[PerMessageDeflate, ...],
     ) -> ClientWebSocketResponse:
-        if self._closed:
-            raise RuntimeError("Session is closed")
-        if params:
-            url = url.extend_query(params)
-        if url.scheme not in _SCHEMES or not url.raw_host:
-            raise InvalidURL(url, "is not a ws://, wss://, http:// or https:// URL with a host")
-        is_ssl, default_port = _SCHEMES[url.scheme]
-        fields = self._request_headers(url, headers, auth, origin)
-        url = url.with_user(None)
-        info = RequestInfo(url, method, CIMultiDictProxy(fields), url)
-        handshake = ClientHandshake(
-            host=_host_header(url, default_port),
-            target=url.raw_path_qs or "/",
-            protocols=protocols,
-            headers=fields.items(),
-            method=method,
-            request_info=info,
-            extensions=offers,
-        )
+        try:
+            url = self._check_url(url, params, tuple(_SCHEMES))
+        except InvalidUrlClientError as exc:
+            raise InvalidURL(url, "is not a ws://, wss://, http:// or https:// URL with a host") from exc
+        url = url.with_scheme({"http": "ws", "https": "wss"}.get(url.scheme, url.scheme))
         deadline = _min_timeout(ws_timeout.ws_handshake, self._timeout.total)
         try:
-            conn, head = await asyncio.wait_for(
-                self._handshake(url, is_ssl, ssl, server_hostname, handshake), deadline
+            conn, head, handshake = await asyncio.wait_for(
+                self._ws_handshake(url, method, protocols, auth, origin, headers, route, offers), deadline
             )
         except asyncio.TimeoutError as exc:
+            if isinstance(exc, ServerTimeoutError):
+                raise
             raise ServerTimeoutError(f"WebSocket handshake with {url} timed out after {deadline} s") from exc
         try:
             chosen = handshake.process_response(head)
@@ -268,57 +596,79 @@ class ClientSession:
         ws_conn = WebSocketConnection(
             core, heartbeat=heartbeat, max_queue_bytes=max_queue_bytes, close_timeout=ws_timeout.ws_close
         )
+        conn.protocol.read_timeout = None
         ws_conn.add_lost_callback(conn.release)
         ws_conn.take_over(conn.transport, conn.protocol)
         return self._ws_response_class(
             ws_conn, headers=head.headers, protocol=chosen, timeout=ws_timeout, autoclose=autoclose, autoping=autoping
         )
 
-    async def _handshake(
-        self, url: URL, is_ssl: bool, ssl: SSLArg, server_hostname: str | None, handshake: ClientHandshake
-    ) -> tuple[Connection, ResponseHead]:
-        """Connect, send the upgrade request, read the response head. A non-101
-        response's body (at most 1 MiB) is read for the error."""
-        assert url.raw_host is not None and url.port is not None
-        conn = await asyncio.wait_for(
-            self._connector.connect(
-                url.raw_host,
-                url.port,
-                is_ssl=is_ssl,
-                ssl=ssl,
-                server_hostname=server_hostname,
-                timeout=self._timeout.sock_connect,
-            ),
-            self._timeout.connect,
-        )
-        try:
-            conn.transport.write(handshake.request)
+    async def _ws_handshake(
+        self,
+        url: URL,
+        method: str,
+        protocols: Sequence[str],
+        auth: BasicAuth | None,
+        origin_header: str | None,
+        headers: HeadersArg,
+        route: _Route,
+        offers: tuple[PerMessageDeflate, ...],
+    ) -> tuple[Connection, ResponseHead, ClientHandshake]:
+        """Send the upgrade request, following redirects; return the final
+        connection, its response head and the handshake that checks it. A
+        final non-101 response's body (at most 1 MiB) is read for the error."""
+        user_headers, auth = self._user_headers(url, headers, auth)
+        if origin_header is not None:
+            user_headers["Origin"] = origin_header
+        start = origin(url)
+        history: list[ResponseHead] = []
+        while True:
+            fields = self._hop_headers(url, user_headers, auth if origin(url) == start else None)
+            fields.popall("Host")
+            info = RequestInfo(url, method, CIMultiDictProxy(fields), url)
+            handshake = ClientHandshake(
+                host=_host_header(url, _SCHEMES[url.scheme][1]),
+                target=url.raw_path_qs or "/",
+                protocols=protocols,
+                headers=fields.items(),
+                method=method,
+                request_info=info,
+                extensions=offers,
+            )
             try:
-                head = await conn.protocol.read_head()
+                conn, head = await self._hop(url, lambda _target: handshake.request, route, self._timeout, reuse=False)
             except HttpProcessingError as exc:
-                raise WSServerHandshakeError(
-                    handshake.request_info, status=exc.code, message=f"Invalid HTTP response: {exc.message}"
-                ) from exc
-            assert isinstance(head, ResponseHead)
-            if head.status != 101:
+                raise WSServerHandshakeError(info, status=exc.code, message=f"Invalid HTTP response: {exc.message}") from exc
+            location = head.headers.get("Location")
+            if head.status == 101 or head.status not in REDIRECT_STATUSES or location is None:
+                break
+            conn.close()  # a WebSocket hop is never pooled
+            history.append(head)
+            if len(history) > self._max_redirects:
+                raise TooManyRedirects(info, status=head.status, message=head.reason, headers=head.headers)
+            url = next_url(url, location, websocket=True)
+            if origin(url) != start:
+                strip_credentials(user_headers)
+                auth = None
+        if head.status != 101:
+            try:
                 body = await self._error_body(conn, head)
-                raise WSServerHandshakeError(
-                    handshake.request_info,
-                    status=head.status,
-                    message=head.reason or "Invalid response status",
-                    headers=head.headers,
-                    body=body,
-                )
-        except BaseException:
-            conn.close()
-            raise
-        return conn, head
+            finally:
+                conn.close()
+            raise WSServerHandshakeError(
+                info, status=head.status, message=head.reason or "Invalid response status", headers=head.headers, body=body
+            )
+        return conn, head, handshake
 
     async def _error_body(self, conn: Connection, head: ResponseHead) -> bytes:
         try:
             return await conn.protocol.read_body(head, limit=MAX_BODY_SIZE)
         except HttpProcessingError:
             return b""
+
+
+async def _release_response(response: ClientResponse) -> None:
+    response.release()
 
 
 async def _close_ws(ws: ClientWebSocketResponse) -> None:
@@ -348,3 +698,31 @@ def ws_connect(url: str | URL, **kwargs: Any) -> AwaitableContext[ClientWebSocke
         return ws
 
     return AwaitableContext(connect(), _close_ws)
+
+
+def request(method: str, url: str | URL, **kwargs: Any) -> AwaitableContext[ClientResponse]:
+    """One request with a private ``ClientSession`` that closes with the
+    response (aiohttp's module-level ``request``). Takes the keyword arguments
+    of ``ClientSession.request``, plus ``connector``, ``cookies`` and
+    ``session_timeout`` for the private session. Read the body inside
+    ``async with``: leaving it releases the response and closes the session."""
+    session_kwargs: dict[str, Any] = {}
+    for name in ("connector", "cookies"):
+        if name in kwargs:
+            session_kwargs[name] = kwargs.pop(name)
+    if "session_timeout" in kwargs:
+        session_kwargs["timeout"] = kwargs.pop("session_timeout")
+    session = ClientSession(**session_kwargs)
+
+    async def run() -> ClientResponse:
+        try:
+            return await session.request(method, url, **kwargs)
+        except BaseException:
+            await session.close()
+            raise
+
+    async def finish(response: ClientResponse) -> None:
+        response.release()
+        await session.close()
+
+    return AwaitableContext(run(), finish)

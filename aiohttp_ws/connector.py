@@ -8,59 +8,115 @@ TLS subclasses).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import socket
 import ssl as ssl_module
-from typing import Any, Callable, Union
+from asyncio.staggered import staggered_race
+from typing import Any, Callable, Sequence, Union
 
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from .exceptions import (
     ClientConnectorCertificateError,
     ClientConnectorError,
     ClientConnectorSSLError,
+    ClientHttpProxyError,
+    ClientProxyConnectionError,
+    HttpProcessingError,
+    ServerFingerprintMismatch,
     ServerTimeoutError,
 )
+from .http11 import ResponseHead, serialize_request
 from .http_proto import HttpHeadProtocol
+from .models import BasicAuth, RequestInfo
 
-__all__ = ("SSLArg", "ConnectionKey", "Connection", "BaseConnector", "TCPConnector", "UnixConnector")
+__all__ = ("SSLArg", "Fingerprint", "ConnectionKey", "Connection", "BaseConnector", "TCPConnector", "UnixConnector")
 
-SSLArg = Union[bool, ssl_module.SSLContext]
+
+class Fingerprint:
+    """Pin a server certificate by the SHA-256 digest of its DER encoding
+    (32 bytes), as aiohttp's ``Fingerprint``. Chain and host name are not
+    verified; the digest alone decides. A mismatch raises
+    ``ServerFingerprintMismatch``. MD5 and SHA-1 digests are refused (``ValueError``).
+    """
+
+    def __init__(self, fingerprint: bytes) -> None:
+        if len(fingerprint) != 32:
+            raise ValueError("a Fingerprint is the 32-byte SHA-256 digest of the DER certificate")
+        self.fingerprint = bytes(fingerprint)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Fingerprint) and other.fingerprint == self.fingerprint
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
+
+    def check(self, transport: asyncio.BaseTransport, host: str, port: int) -> None:
+        """Raise ``ServerFingerprintMismatch`` unless the peer's certificate matches."""
+        sslobj = transport.get_extra_info("ssl_object")
+        der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
+        got = hashlib.sha256(der).digest() if der else b""
+        if got != self.fingerprint:
+            raise ServerFingerprintMismatch(self.fingerprint, got, host, port)
+
+
+SSLArg = Union[bool, ssl_module.SSLContext, Fingerprint]
 
 
 @attrs.frozen
 class ConnectionKey:
-    """Where a connection goes: host, port and whether it uses TLS."""
+    """Where a connection goes: host, port, TLS, the TLS choice and the proxy.
+    Pooled connections are only reused for an equal key."""
 
     host: str
     port: int
     is_ssl: bool
+    ssl: Any = True
+    proxy: str | None = None
+    server_hostname: str | None = None
 
 
 class Connection:
-    """A leased transport. ``release()`` gives the slot back (idempotent)."""
+    """A leased transport. ``release()`` gives the slot back (idempotent);
+    ``reuse()`` gives the slot back and parks the connection in the
+    keep-alive pool (plain HTTP only; WebSocket connections are never reused)."""
 
     def __init__(
         self,
         key: ConnectionKey,
         transport: asyncio.Transport,
         protocol: HttpHeadProtocol,
-        on_release: Callable[[Connection], None],
+        connector: BaseConnector,
     ) -> None:
         self.key = key
         self.transport = transport
         self.protocol = protocol
-        self._on_release: Callable[[Connection], None] | None = on_release
+        self._connector: BaseConnector | None = connector
 
     def release(self) -> None:
         """Return the slot to the connector's limits."""
-        on_release, self._on_release = self._on_release, None
-        if on_release is not None:
-            on_release(self)
+        connector, self._connector = self._connector, None
+        if connector is not None:
+            connector._release(self)
 
     def close(self) -> None:
         """Abort the transport and release the slot."""
         self.transport.abort()
         self.release()
+
+    def reuse(self) -> None:
+        """Release the slot and keep the connection for the next request to the
+        same key, if it is still open and the connector keeps connections."""
+        connector = self._connector
+        if connector is None:
+            return
+        if self.transport.is_closing() or self.protocol.lost or not connector._keeps_alive():
+            self.close()
+            return
+        self.release()
+        connector._park(self)
 
 
 class _Limiter:
@@ -103,38 +159,68 @@ class _Limiter:
                 fut.set_result(None)
 
 
-def _connect_error(key: ConnectionKey, exc: BaseException) -> ClientConnectorError:
+def _connect_error(host: str, port: int, is_ssl: bool, exc: BaseException, proxy: bool = False) -> ClientConnectorError:
     if isinstance(exc, ssl_module.SSLCertVerificationError):
-        return ClientConnectorCertificateError(key.host, key.port, key.is_ssl, exc)
+        return ClientConnectorCertificateError(host, port, is_ssl, exc)
     if isinstance(exc, ssl_module.SSLError):
-        return ClientConnectorSSLError(key.host, key.port, key.is_ssl, exc)
-    return ClientConnectorError(key.host, key.port, key.is_ssl, exc)
+        return ClientConnectorSSLError(host, port, is_ssl, exc)
+    if proxy:
+        return ClientProxyConnectionError(host, port, is_ssl, exc)
+    return ClientConnectorError(host, port, is_ssl, exc)
+
+
+def _authority(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class BaseConnector:
-    """Limits, TLS contexts and the set of open connections.
+    """Limits, TLS contexts, the keep-alive pool and the open connections.
 
     Args:
-        limit: most connections open at once (0: no limit), default 100.
-        limit_per_host: most per (host, port, TLS) (0: no limit), default 0.
+        limit: most connections leased at once (0: no limit), default 100.
+        limit_per_host: most leased per (host, port, TLS) (0: no limit), default 0.
         ssl: ``True`` verifies certificates with one default ``SSLContext``
             made once per connector (``ssl.create_default_context()``);
-            ``False`` disables verification; or an ``SSLContext`` to use.
+            ``False`` disables verification; an ``SSLContext`` to use; or a
+            ``Fingerprint`` to pin the certificate.
+        force_close: close each HTTP connection after its response instead of
+            keeping it alive (default ``False``).
+        keepalive_timeout: seconds an idle HTTP connection stays in the pool
+            (default 15; ``None``: until the peer closes it).
+        enable_cleanup_closed: accepted for aiohttp compatibility. Closed
+            connections are always aborted here (``transport.abort()``), which
+            never leaves a TLS transport waiting for the peer's close_notify.
     """
 
-    def __init__(self, *, limit: int = 100, limit_per_host: int = 0, ssl: SSLArg = True) -> None:
+    def __init__(
+        self,
+        *,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        ssl: SSLArg = True,
+        force_close: bool = False,
+        keepalive_timeout: float | None = 15.0,
+        enable_cleanup_closed: bool = False,
+    ) -> None:
         if limit < 0 or limit_per_host < 0:
             raise ValueError("limit and limit_per_host must be >= 0")
+        if force_close and keepalive_timeout not in (None, 15.0):
+            raise ValueError("keepalive_timeout cannot be set if force_close is True")
         self._limiter = _Limiter(limit, limit_per_host)
         self._ssl = ssl
+        self._force_close = force_close
+        self._keepalive_timeout = keepalive_timeout
+        self.enable_cleanup_closed = enable_cleanup_closed
         self._default_context: ssl_module.SSLContext | None = None
         self._insecure_context: ssl_module.SSLContext | None = None
         self._conns: set[Connection] = set()
+        self._pool: dict[ConnectionKey, list[tuple[Connection, float]]] = {}
+        self._sweep_handle: asyncio.TimerHandle | None = None
         self._closed = False
 
     @property
     def limit(self) -> int:
-        """Most connections open at once (0: no limit)."""
+        """Most connections leased at once (0: no limit)."""
         return self._limiter.limit
 
     @property
@@ -143,17 +229,27 @@ class BaseConnector:
         return self._limiter.limit_per_host
 
     @property
+    def force_close(self) -> bool:
+        """Whether HTTP connections are closed after each response."""
+        return self._force_close
+
+    @property
     def closed(self) -> bool:
         """Whether ``close()`` was called."""
         return self._closed
 
+    def pooled(self) -> int:
+        """How many idle connections the keep-alive pool holds."""
+        return sum(len(v) for v in self._pool.values())
+
     def ssl_context(self, ssl: SSLArg | None = None) -> ssl_module.SSLContext:
         """The context for a TLS connection: a per-call *ssl* wins over the
-        connector's; ``True`` means the shared verifying default context."""
+        connector's; ``True`` means the shared verifying default context; ``False``
+        and a ``Fingerprint`` the shared context without verification."""
         choice: SSLArg = self._ssl if ssl is None or ssl is True else ssl
         if isinstance(choice, ssl_module.SSLContext):
             return choice
-        if choice:
+        if choice is True:
             if self._default_context is None:
                 self._default_context = ssl_module.create_default_context()
             return self._default_context
@@ -173,50 +269,194 @@ class BaseConnector:
         ssl: SSLArg | None = None,
         server_hostname: str | None = None,
         timeout: float | None = None,
+        proxy: URL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        proxy_headers: CIMultiDict[str] | None = None,
+        reuse: bool = False,
     ) -> Connection:
-        """Open a connection whose protocol reads an HTTP response head.
+        """Lease a connection whose protocol reads an HTTP response head.
 
-        Waits for a free slot first. *timeout* (seconds) bounds the TCP and TLS
-        connect. Raises ``ClientConnectorError`` (or its TLS subclasses) and
-        ``ServerTimeoutError``.
+        With *reuse*, an idle pooled connection to the same key is taken if
+        there is one. With *proxy* (``http://`` or ``https://`` URL), the
+        connection is a CONNECT tunnel (RFC 9110 §9.3.6) through it; TLS to the
+        origin runs inside the tunnel and verifies the origin, not the proxy.
+        Waits for a free slot first. *timeout* (seconds) bounds the TCP and
+        TLS connects and the CONNECT exchange. Raises ``ClientConnectorError``
+        (or its TLS and proxy subclasses), ``ClientHttpProxyError``,
+        ``ServerFingerprintMismatch`` and ``ServerTimeoutError``.
         """
         if self._closed:
             raise RuntimeError("Connector is closed.")
-        key = ConnectionKey(host, port, is_ssl)
+        choice = self._ssl if ssl is None else ssl
+        key = ConnectionKey(host, port, is_ssl, choice if is_ssl else True, str(proxy) if proxy else None, server_hostname)
         await self._limiter.acquire(key)
+        if reuse:
+            conn = self._unpark(key)
+            if conn is not None:
+                self._conns.add(conn)
+                return conn
         try:
-            tls: dict[str, Any] = {}
-            if is_ssl:
-                tls = {"ssl": self.ssl_context(ssl), "server_hostname": server_hostname or host.rstrip(".")}
-            coro = self._open(host, port, tls)
-            transport, protocol = await asyncio.wait_for(coro, timeout)
+            transport, protocol = await asyncio.wait_for(
+                self._open_maybe_proxied(key, proxy, proxy_auth, proxy_headers), timeout
+            )
         except asyncio.TimeoutError as exc:
             self._limiter.release(key)
             raise ServerTimeoutError(f"Connection timeout to host {host}:{port}") from exc
-        except (OSError, ssl_module.SSLError) as exc:
-            self._limiter.release(key)
-            raise _connect_error(key, exc) from exc
         except BaseException:
             self._limiter.release(key)
             raise
-        conn = Connection(key, transport, protocol, self._release)
+        conn = Connection(key, transport, protocol, self)
         self._conns.add(conn)
         return conn
+
+    async def _open_maybe_proxied(
+        self,
+        key: ConnectionKey,
+        proxy: URL | None,
+        proxy_auth: BasicAuth | None,
+        proxy_headers: CIMultiDict[str] | None,
+    ) -> tuple[asyncio.Transport, HttpHeadProtocol]:
+        tls_host = key.server_hostname or key.host.rstrip(".")
+        if proxy is None:
+            tls: dict[str, Any] = {}
+            if key.is_ssl:
+                tls = {"ssl": self.ssl_context(key.ssl), "server_hostname": tls_host}
+            try:
+                transport, protocol = await self._open(key.host, key.port, tls)
+            except (OSError, ssl_module.SSLError) as exc:
+                raise _connect_error(key.host, key.port, key.is_ssl, exc) from exc
+        else:
+            transport, protocol = await self._tunnel(key, proxy, proxy_auth, proxy_headers)
+            if key.is_ssl:
+                loop = asyncio.get_running_loop()
+                protocol.reset()
+                try:
+                    new = await loop.start_tls(transport, protocol, self.ssl_context(key.ssl), server_hostname=tls_host)
+                except BaseException as exc:
+                    transport.abort()
+                    if isinstance(exc, (OSError, ssl_module.SSLError)):
+                        raise _connect_error(key.host, key.port, True, exc) from exc
+                    raise
+                assert new is not None
+                transport = new
+                protocol.transport = transport
+        if isinstance(key.ssl, Fingerprint) and key.is_ssl:
+            try:
+                key.ssl.check(transport, key.host, key.port)
+            except ServerFingerprintMismatch:
+                transport.abort()
+                raise
+        return transport, protocol
+
+    async def _tunnel(
+        self,
+        key: ConnectionKey,
+        proxy: URL,
+        proxy_auth: BasicAuth | None,
+        proxy_headers: CIMultiDict[str] | None,
+    ) -> tuple[asyncio.Transport, HttpHeadProtocol]:
+        """Open a connection to *proxy* and ask it for a tunnel to the key's
+        host and port. ``Proxy-Authorization`` goes on this CONNECT request only."""
+        if proxy.scheme not in ("http", "https") or not proxy.raw_host:
+            raise ValueError(f"only http:// and https:// proxies are supported, not {proxy}")
+        proxy_tls = proxy.scheme == "https"
+        assert proxy.port is not None
+        tls: dict[str, Any] = {}
+        if proxy_tls:
+            tls = {"ssl": self.ssl_context(True), "server_hostname": proxy.raw_host}
+        try:
+            transport, protocol = await self._open(proxy.raw_host, proxy.port, tls)
+        except (OSError, ssl_module.SSLError) as exc:
+            raise _connect_error(proxy.raw_host, proxy.port, proxy_tls, exc, proxy=True) from exc
+        target = _authority(key.host, key.port)
+        fields: CIMultiDict[str] = CIMultiDict(proxy_headers or {})
+        fields["Host"] = target
+        auth = proxy_auth or BasicAuth.from_url(proxy)
+        if auth is not None:
+            fields["Proxy-Authorization"] = auth.encode()
+        try:
+            transport.write(serialize_request("CONNECT", target, fields.items()))
+            head = await protocol.read_head()
+        except HttpProcessingError as exc:
+            transport.abort()
+            raise ClientProxyConnectionError(proxy.raw_host, proxy.port, proxy_tls, exc) from exc
+        except BaseException:
+            transport.abort()
+            raise
+        assert isinstance(head, ResponseHead)
+        if not 200 <= head.status < 300:
+            transport.abort()
+            url = URL.build(scheme="https" if key.is_ssl else "http", host=key.host, port=key.port)
+            info = RequestInfo(url, "CONNECT", CIMultiDictProxy(fields), url)
+            raise ClientHttpProxyError(info, status=head.status, message=head.reason, headers=head.headers)
+        return transport, protocol
 
     async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
         """Open the transport; *tls* holds ``ssl`` and ``server_hostname`` for TLS."""
         raise NotImplementedError
+
+    # -- the keep-alive pool ------------------------------------------------------
+
+    def _keeps_alive(self) -> bool:
+        return not self._force_close and not self._closed
+
+    def _park(self, conn: Connection) -> None:
+        conn.protocol.reset()
+        conn._connector = self
+        timeout = self._keepalive_timeout
+        loop = asyncio.get_running_loop()
+        expiry = loop.time() + timeout if timeout is not None else float("inf")
+        self._pool.setdefault(conn.key, []).append((conn, expiry))
+        if timeout is not None and self._sweep_handle is None:
+            self._sweep_handle = loop.call_later(timeout, self._sweep)
+
+    def _unpark(self, key: ConnectionKey) -> Connection | None:
+        idle = self._pool.get(key)
+        now = asyncio.get_running_loop().time()
+        while idle:
+            conn, expiry = idle.pop()
+            if expiry > now and not conn.transport.is_closing() and conn.protocol.idle:
+                if not idle:
+                    del self._pool[key]
+                return conn
+            conn.transport.abort()
+        self._pool.pop(key, None)
+        return None
+
+    def _sweep(self) -> None:
+        self._sweep_handle = None
+        now = asyncio.get_running_loop().time()
+        for key in list(self._pool):
+            keep = []
+            for conn, expiry in self._pool[key]:
+                if expiry > now and not conn.transport.is_closing() and conn.protocol.idle:
+                    keep.append((conn, expiry))
+                else:
+                    conn.transport.abort()
+            if keep:
+                self._pool[key] = keep
+            else:
+                del self._pool[key]
+        if self._pool and self._keepalive_timeout is not None:
+            self._sweep_handle = asyncio.get_running_loop().call_later(self._keepalive_timeout, self._sweep)
 
     def _release(self, conn: Connection) -> None:
         self._conns.discard(conn)
         self._limiter.release(conn.key)
 
     async def close(self) -> None:
-        """Abort every open connection and refuse new ones."""
+        """Abort every open and pooled connection and refuse new ones."""
         self._close()
 
     def _close(self) -> None:
         self._closed = True
+        if self._sweep_handle is not None:
+            self._sweep_handle.cancel()
+            self._sweep_handle = None
+        for idle in self._pool.values():
+            for conn, _ in idle:
+                conn.transport.abort()
+        self._pool.clear()
         for conn in list(self._conns):
             conn.close()
 
@@ -225,18 +465,39 @@ def _factory() -> HttpHeadProtocol:
     return HttpHeadProtocol(is_response=True)
 
 
+def _interleave(infos: Sequence[Any], first_family_count: int) -> list[Any]:
+    """RFC 8305 §4: alternate address families, starting with the first one
+    returned (*first_family_count* of it first)."""
+    by_family: dict[int, list[Any]] = {}
+    for info in infos:
+        by_family.setdefault(info[0], []).append(info)
+    queues = list(by_family.values())
+    out: list[Any] = []
+    if queues:
+        out.extend(queues[0][:first_family_count])
+        queues[0] = queues[0][first_family_count:]
+    while any(queues):
+        for q in queues:
+            if q:
+                out.append(q.pop(0))
+    return out
+
+
 class TCPConnector(BaseConnector):
-    """Connects over TCP, resolving with the event loop and racing addresses
-    with Happy Eyeballs (RFC 8305) through ``loop.create_connection`` (which
-    also sets TCP_NODELAY).
+    """Connects over TCP: resolves with the event loop (cached), races the
+    addresses with Happy Eyeballs (RFC 8305), then lets the loop wrap the
+    winning socket (TLS included; asyncio sets TCP_NODELAY).
 
     Args:
-        limit, limit_per_host, ssl: see ``BaseConnector``.
+        limit, limit_per_host, ssl, force_close, keepalive_timeout,
+        enable_cleanup_closed: see ``BaseConnector``.
+        ttl_dns_cache: seconds a resolved host is kept (10; ``None``: forever).
+        use_dns_cache: cache resolutions at all (default ``True``).
         family: ``socket.AF_INET``, ``AF_INET6`` or 0 for both.
         local_addr: ``(host, port)`` to bind before connecting.
-        happy_eyeballs_delay: seconds before trying the next address (0.25).
-        interleave: address families interleaved per RFC 8305 (default 1).
-            Both apply on asyncio's own loops; uvloop has no such options.
+        happy_eyeballs_delay: seconds before starting the next address (0.25;
+            ``None``: one address after the other).
+        interleave: addresses of the first family tried before alternating (1).
     """
 
     def __init__(
@@ -245,32 +506,149 @@ class TCPConnector(BaseConnector):
         limit: int = 100,
         limit_per_host: int = 0,
         ssl: SSLArg = True,
+        ttl_dns_cache: float | None = 10,
+        use_dns_cache: bool = True,
         family: int = socket.AF_UNSPEC,
         local_addr: tuple[str, int] | None = None,
         happy_eyeballs_delay: float | None = 0.25,
         interleave: int | None = None,
+        force_close: bool = False,
+        keepalive_timeout: float | None = 15.0,
+        enable_cleanup_closed: bool = False,
     ) -> None:
-        super().__init__(limit=limit, limit_per_host=limit_per_host, ssl=ssl)
+        super().__init__(
+            limit=limit,
+            limit_per_host=limit_per_host,
+            ssl=ssl,
+            force_close=force_close,
+            keepalive_timeout=keepalive_timeout,
+            enable_cleanup_closed=enable_cleanup_closed,
+        )
+        self._ttl_dns_cache = ttl_dns_cache
+        self._use_dns_cache = use_dns_cache
         self._family = family
         self._local_addr = local_addr
         self._happy_eyeballs_delay = happy_eyeballs_delay
-        self._interleave = interleave
+        self._interleave = interleave or 1
+        self._dns: dict[tuple[str, int], tuple[list[Any], float]] = {}
+        self._resolving: dict[tuple[str, int], asyncio.Future[list[Any]]] = {}
+
+    @property
+    def family(self) -> int:
+        """The address family used (0: any)."""
+        return self._family
+
+    @property
+    def use_dns_cache(self) -> bool:
+        """Whether resolutions are cached."""
+        return self._use_dns_cache
+
+    def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
+        """Forget cached resolutions (of one *host* and *port*, or all)."""
+        if host is not None and port is not None:
+            self._dns.pop((host, port), None)
+        else:
+            self._dns.clear()
+
+    async def _resolve(self, host: str, port: int) -> list[Any]:
+        """Address infos for *host*: from the cache while fresh; concurrent
+        lookups of one host share a single ``getaddrinfo``."""
+        loop = asyncio.get_running_loop()
+        key = (host, port)
+        if self._use_dns_cache:
+            cached = self._dns.get(key)
+            if cached is not None and cached[1] > loop.time():
+                return cached[0]
+            pending = self._resolving.get(key)
+            if pending is not None:
+                return await asyncio.shield(pending)
+        fut: asyncio.Future[list[Any]] = loop.create_future()
+        if self._use_dns_cache:
+            self._resolving[key] = fut
+        try:
+            infos = await loop.getaddrinfo(host, port, family=self._family, type=socket.SOCK_STREAM)
+            if not infos:
+                raise OSError(f"no address for {host}")
+            fut.set_result(infos)
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # retrieved here; sharers get it too
+            raise
+        finally:
+            self._resolving.pop(key, None)
+        if self._use_dns_cache:
+            ttl = self._ttl_dns_cache
+            self._dns[key] = (infos, loop.time() + ttl if ttl is not None else float("inf"))
+        return infos
+
+    async def _connect_sock(self, info: Any) -> socket.socket:
+        loop = asyncio.get_running_loop()
+        family, type_, proto, _, address = info
+        sock = socket.socket(family, type_, proto)
+        try:
+            sock.setblocking(False)
+            if self._local_addr is not None:
+                sock.bind(self._local_addr)
+            await loop.sock_connect(sock, address)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
         loop = asyncio.get_running_loop()
-        if isinstance(loop, asyncio.BaseEventLoop):  # uvloop's create_connection has no Happy Eyeballs options
-            tls = {**tls, "happy_eyeballs_delay": self._happy_eyeballs_delay, "interleave": self._interleave}
-        transport, protocol = await loop.create_connection(
-            _factory, host, port, family=self._family, local_addr=self._local_addr, **tls
-        )
+        infos = _interleave(await self._resolve(host, port), self._interleave)
+        if len(infos) == 1:
+            sock = await self._connect_sock(infos[0])
+        else:
+            winners: list[socket.socket] = []
+
+            def attempt(info: Any) -> Callable[[], Any]:
+                async def run() -> socket.socket:
+                    sock = await self._connect_sock(info)
+                    winners.append(sock)
+                    return sock
+
+                return run
+
+            sock, _, errors = await staggered_race([attempt(i) for i in infos], self._happy_eyeballs_delay)
+            for extra in winners:
+                if extra is not sock:
+                    extra.close()
+            if sock is None:
+                errs = [e for e in errors if e is not None]
+                if len(errs) == 1 or len({str(e) for e in errs}) == 1:
+                    raise errs[0]
+                raise OSError(f"Multiple exceptions: {', '.join(str(e) for e in errs)}")
+        try:
+            transport, protocol = await loop.create_connection(_factory, sock=sock, **tls)
+        except BaseException:
+            sock.close()
+            raise
         return transport, protocol
 
 
 class UnixConnector(BaseConnector):
-    """Connects to a Unix domain socket at *path*, whatever the URL's host."""
+    """Connects to a Unix domain socket at *path*, whatever the URL's host.
+    Takes ``BaseConnector``'s arguments; HTTP connections are kept alive too."""
 
-    def __init__(self, path: str, *, limit: int = 100, limit_per_host: int = 0, ssl: SSLArg = True) -> None:
-        super().__init__(limit=limit, limit_per_host=limit_per_host, ssl=ssl)
+    def __init__(
+        self,
+        path: str,
+        *,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        ssl: SSLArg = True,
+        force_close: bool = False,
+        keepalive_timeout: float | None = 15.0,
+    ) -> None:
+        super().__init__(
+            limit=limit,
+            limit_per_host=limit_per_host,
+            ssl=ssl,
+            force_close=force_close,
+            keepalive_timeout=keepalive_timeout,
+        )
         self.path = path
 
     async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:

@@ -6,15 +6,24 @@
     ├── ClientConnectionError
     │   ├── ClientOSError (also OSError)
     │   │   └── ClientConnectorError
+    │   │       ├── ClientProxyConnectionError
     │   │       ├── ClientConnectorSSLError
     │   │       └── ClientConnectorCertificateError
     │   ├── ClientConnectionResetError (also ConnectionResetError)
+    │   ├── ClientPayloadError
     │   └── ServerConnectionError
     │       ├── ServerDisconnectedError
+    │       ├── ServerFingerprintMismatch
     │       └── ServerTimeoutError (also TimeoutError)
     ├── ClientResponseError
-    │   └── WSServerHandshakeError
+    │   ├── WSServerHandshakeError
+    │   ├── ClientHttpProxyError
+    │   ├── TooManyRedirects
+    │   └── ContentTypeError
     ├── InvalidURL (also ValueError)
+    │   └── InvalidUrlClientError
+    │       └── InvalidUrlRedirectClientError
+    │           └── InsecureRedirectError: https/wss → plaintext refused
     ├── WSMessageTypeError (also TypeError)
     ├── HttpProcessingError: malformed HTTP/1.1 (RFC 9112) with an HTTP status
     │   ├── BadHttpMessage
@@ -73,6 +82,10 @@ class ClientConnectorError(ClientOSError):
         )
 
 
+class ClientProxyConnectionError(ClientConnectorError):
+    """Could not connect to the proxy itself (``host``/``port`` are the proxy's)."""
+
+
 class ClientConnectorSSLError(ClientConnectorError):
     """The TLS handshake failed for a reason other than the certificate."""
 
@@ -95,6 +108,27 @@ class ServerDisconnectedError(ServerConnectionError):
     def __init__(self, message: str = "Server disconnected") -> None:
         self.message = message
         super().__init__(message)
+
+
+class ServerFingerprintMismatch(ServerConnectionError):
+    """The server's certificate does not match the pinned ``Fingerprint``.
+
+    Attributes: ``expected`` and ``got`` (SHA-256 digests, bytes), ``host``, ``port``.
+    """
+
+    def __init__(self, expected: bytes, got: bytes, host: str, port: int) -> None:
+        self.expected = expected
+        self.got = got
+        self.host = host
+        self.port = port
+        super().__init__(expected, got, host, port)
+
+    def __str__(self) -> str:
+        return f"certificate fingerprint mismatch for {self.host}:{self.port}: expected {self.expected.hex()}, got {self.got.hex()}"
+
+
+class ClientPayloadError(ClientConnectionError):
+    """A response body was cut short, malformed, or larger than allowed."""
 
 
 class ServerTimeoutError(ServerConnectionError, TimeoutError):
@@ -152,6 +186,19 @@ class WSServerHandshakeError(ClientResponseError):
         self.body = body
 
 
+class ClientHttpProxyError(ClientResponseError):
+    """The proxy answered the CONNECT request with a non-2xx status
+    (``status``, ``message`` and ``headers`` are the proxy's)."""
+
+
+class TooManyRedirects(ClientResponseError):
+    """More redirects than the session's ``max_redirects``."""
+
+
+class ContentTypeError(ClientResponseError):
+    """``ClientResponse.json()`` got a body whose Content-Type is not JSON."""
+
+
 class InvalidURL(ClientError, ValueError):
     """The URL cannot be used (bad scheme, no host)."""
 
@@ -162,6 +209,20 @@ class InvalidURL(ClientError, ValueError):
 
     def __str__(self) -> str:
         return f"{self.url} {self.description}".strip()
+
+
+class InvalidUrlClientError(InvalidURL):
+    """A URL given to a request cannot be used."""
+
+
+class InvalidUrlRedirectClientError(InvalidUrlClientError):
+    """A redirect's ``Location`` cannot be followed: malformed (too long, bad
+    IPv6 literal, bad percent-encoding), not HTTP(S)/WS(S), or a downgrade
+    from ``https``/``wss`` to plaintext."""
+
+
+class InsecureRedirectError(InvalidUrlRedirectClientError):
+    """A redirect from ``https``/``wss`` to ``http``/``ws`` was refused."""
 
 
 class WSMessageTypeError(ClientError, TypeError):

@@ -193,6 +193,9 @@ class BodyReader:
         self.body = bytearray()
         self.truncated = False
         self.done = False
+        #: Bytes fed after the body was complete (a keep-alive connection
+        #: with such bytes cannot be reused).
+        self.excess = 0
         self._chunked = False
         self._remaining: int | None = None  # bytes left of the body or of the chunk
         self._chunk_state = "size"
@@ -218,15 +221,23 @@ class BodyReader:
             self._remaining = int(next(iter(values)))
             self.done = self._remaining == 0
 
+    @property
+    def until_eof(self) -> bool:
+        """Whether the body ends only when the connection does (no length, not
+        chunked), so the connection cannot carry another response."""
+        return not self._chunked and self._remaining is None and not self.done
+
     def feed(self, data: bytes) -> bool:
         """Feed bytes of the body; return whether reading is finished."""
         if self.done:
+            self.excess += len(data)
             return True
         if self._chunked:
             self._feed_chunked(memoryview(data))
         elif self._remaining is None:
             self._keep(data)
         else:
+            self.excess += max(0, len(data) - self._remaining)
             take = bytes(data[: self._remaining])
             self._remaining -= len(take)
             self._keep(take)
@@ -250,7 +261,10 @@ class BodyReader:
             self.done = True
 
     def _feed_chunked(self, data: memoryview) -> None:
-        while data and not self.done:
+        while data:
+            if self.done:
+                self.excess += len(data)
+                return
             if self._chunk_state == "data":
                 assert self._remaining is not None
                 take = data[: self._remaining]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import cast
 
-from .exceptions import ServerDisconnectedError
+from .exceptions import ClientPayloadError, HttpProcessingError, ServerDisconnectedError, ServerTimeoutError
 from .http11 import MAX_BODY_SIZE, BodyReader, Head, HeadParser, ResponseHead
 
 __all__ = ("HttpHeadProtocol",)
@@ -31,11 +31,56 @@ class HttpHeadProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.lost = False
         self.lost_exc: BaseException | None = None
+        #: Seconds allowed between two reads while a head or body is awaited
+        #: (``ClientTimeout.sock_read``); ``None``: no limit.
+        self.read_timeout: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._received_since_reset = 0
+
+    def reset(self) -> None:
+        """Get ready for the next response on this connection (keep-alive, or
+        the origin's head after a proxy's CONNECT answer)."""
+        self._parser = HeadParser(is_response=self._is_response)
+        self._waiter = asyncio.get_running_loop().create_future()
+        self._body = None
+        self._body_waiter = None
+        self._received_since_reset = 0
+        self._cancel_timer()
+        if self._extra:
+            pending = bytes(self._extra)
+            self._extra.clear()
+            self.data_received(pending)
+
+    def _arm_timer(self) -> None:
+        self._cancel_timer()
+        if self.read_timeout is not None:
+            self._timer = asyncio.get_running_loop().call_later(self.read_timeout, self._read_timed_out)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _read_timed_out(self) -> None:
+        self._timer = None
+        exc = ServerTimeoutError(f"Timeout on reading data from socket ({self.read_timeout} s)")
+        if not self._waiter.done():
+            self._waiter.set_exception(exc)
+        self._finish_body(exc)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
 
+    @property
+    def idle(self) -> bool:
+        """Whether nothing arrived since ``reset()`` (a pooled connection that
+        received bytes while idle must not be reused)."""
+        return not self.lost and not self._extra and self._received_since_reset == 0
+
     def data_received(self, data: bytes) -> None:
+        self._received_since_reset += len(data)
+        if self._timer is not None:
+            self._arm_timer()
         parser = self._parser
         if parser is None:
             if self._body is not None:
@@ -82,13 +127,30 @@ class HttpHeadProtocol(asyncio.Protocol):
     async def read_head(self) -> Head:
         """The head, once complete. Raises ``HttpProcessingError`` subclasses for
         a malformed head, ``ServerDisconnectedError`` if the peer closed first."""
-        return await self._waiter
+        if not self._waiter.done():
+            self._arm_timer()
+        try:
+            return await self._waiter
+        finally:
+            self._cancel_timer()
 
-    async def read_body(self, head: ResponseHead, *, limit: int = MAX_BODY_SIZE, method: str = "GET") -> bytes:
-        """Up to *limit* bytes of the body that follows *head* (RFC 9112 §6)."""
-        reader = BodyReader(head, limit=limit, method=method)
-        if reader.done:
-            return b""
+    async def read_full_body(self, head: ResponseHead, *, limit: int, method: str = "GET") -> tuple[bytes, bool]:
+        """The whole body that follows *head*, and whether the connection can
+        carry another response afterwards. Raises ``ClientPayloadError`` for a
+        body over *limit* bytes, cut short or badly framed, and
+        ``ServerTimeoutError`` after ``read_timeout`` seconds without data."""
+        try:
+            reader = BodyReader(head, limit=limit, method=method)
+            if not reader.done:
+                await self._read_into(reader)
+        except HttpProcessingError as exc:
+            raise ClientPayloadError(f"Response payload is not completed: {exc.message}") from exc
+        if reader.truncated:
+            raise ClientPayloadError(f"Response body is larger than {limit} bytes")
+        reusable = not reader.until_eof and not reader.excess and not self.lost and not self._extra
+        return bytes(reader.body), reusable
+
+    async def _read_into(self, reader: BodyReader) -> None:
         self._body_waiter = asyncio.get_running_loop().create_future()
         self._body = reader
         pending = bytes(self._extra)
@@ -97,7 +159,20 @@ class HttpHeadProtocol(asyncio.Protocol):
             self._feed_body(pending)
         if self.lost:
             self._body_eof()
-        await self._body_waiter
+        if not self._body_waiter.done():
+            self._arm_timer()
+        try:
+            await self._body_waiter
+        finally:
+            self._cancel_timer()
+            self._body = None
+
+    async def read_body(self, head: ResponseHead, *, limit: int = MAX_BODY_SIZE, method: str = "GET") -> bytes:
+        """Up to *limit* bytes of the body that follows *head* (RFC 9112 §6)."""
+        reader = BodyReader(head, limit=limit, method=method)
+        if reader.done:
+            return b""
+        await self._read_into(reader)
         return bytes(reader.body)
 
     def _feed_body(self, data: bytes) -> None:

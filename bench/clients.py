@@ -2,7 +2,8 @@
 
     python bench/clients.py LIB LOOP SCENARIO SIZE COUNT URL
 
-LIB: aiohttp_ws, aiohttp, websockets, picows. LOOP: asyncio or uvloop.
+LIB: aiohttp_ws, aiohttp, websockets, picows, or baseline (no library:
+bench/baseline.py, a bare BufferedProtocol sending pre-masked frames). LOOP: asyncio or uvloop.
 SCENARIO: echo-bytes, echo-text (one message in flight), pipeline (window of
 128 messages in flight), handshake (connect + close), memory (COUNT idle
 connections). The timed phase is measured as wall time and as this process's
@@ -19,6 +20,8 @@ import resource
 import sys
 import time
 from typing import Any, Awaitable, Callable
+
+import baseline
 
 WINDOW = 128
 
@@ -214,8 +217,37 @@ async def picows_echo_callbacks(url: str, payload: bytes, count: int, window: in
     return result
 
 
+async def baseline_echo(url: str, payload: Any, count: int, window: int) -> tuple[float, float]:
+    transport, proto, done, go = await baseline.echo(url, payload, count, window, check)
+    cpu0, wall0 = cpu(), time.perf_counter()
+    go()
+    await done
+    result = cpu() - cpu0, time.perf_counter() - wall0
+    await baseline.close(transport, proto)
+    return result
+
+
+async def connect_baseline(url: str) -> Conn:
+    transport, proto = await baseline.connect(url, lambda opcode, data: None)
+    conn = Conn()
+
+    async def close() -> None:
+        await baseline.close(transport, proto)
+
+    conn.close = close
+    return conn
+
+
+CONNECT["baseline"] = connect_baseline
+
+
 async def measure(lib: str, scenario: str, size: int, count: int, url: str) -> dict[str, float]:
     payload: Any = ("é" * (size // 2)) if scenario == "echo-text" else bytes(range(256)) * (size // 256) + bytes(size % 256)
+    if lib == "baseline" and scenario != "memory" and scenario != "handshake":
+        window = WINDOW if scenario == "pipeline" else 1
+        await baseline_echo(url, payload, max(count // 10, WINDOW + 1), window)  # warm-up
+        spent, wall = await baseline_echo(url, payload, count, window)
+        return {"cpu": spent, "wall": wall, "ops": count}
     if scenario == "memory":
         return await idle_memory(lib, count, url)
     if scenario == "handshake":

@@ -1,4 +1,5 @@
-"""Benchmark aiohttp_ws against aiohttp, websockets and picows, in one run.
+"""Benchmark aiohttp_ws against aiohttp, websockets and picows, in one run,
+with the no-library ceiling (bench/baseline.py) as the last column.
 
     python -m pip install -e '.[bench]'
     python bench/run.py            # full: 5 interleaved rounds (about 10 minutes)
@@ -25,7 +26,7 @@ import time
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LIBS = ["aiohttp_ws", "aiohttp", "websockets", "picows"]
+LIBS = ["aiohttp_ws", "aiohttp", "websockets", "picows", "baseline"]
 LOOPS = ["asyncio", "uvloop"]
 #: (label, scenario, payload bytes, operations in a full run)
 SCENARIOS = [
