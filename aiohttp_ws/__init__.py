@@ -6,9 +6,11 @@ client WebSocket API.
 
 __version__ = "0.1.0"
 
-from .client import ClientSession, ws_connect
+from .client import ClientSession, request, ws_connect
+from .client_reqrep import ClientResponse
 from .client_ws import ClientWebSocketResponse
-from .connector import TCPConnector, UnixConnector
+from .connector import Fingerprint, TCPConnector, UnixConnector
+from .cookiejar import CookieJar, DummyCookieJar
 from .deflate import DeflateParams, PerMessageDeflate
 from .frames import HAS_EXTENSIONS
 from .exceptions import (
@@ -19,22 +21,31 @@ from .exceptions import (
     ClientConnectorError,
     ClientConnectorSSLError,
     ClientError,
+    ClientHttpProxyError,
     ClientOSError,
+    ClientPayloadError,
+    ClientProxyConnectionError,
     ClientResponseError,
+    ContentTypeError,
     HttpProcessingError,
+    InsecureRedirectError,
     InvalidPayloadError,
     InvalidStateError,
     InvalidURL,
+    InvalidUrlClientError,
+    InvalidUrlRedirectClientError,
     LineTooLong,
     PayloadTooBig,
     ProtocolError,
     ServerConnectionError,
     ServerDisconnectedError,
+    ServerFingerprintMismatch,
     ServerTimeoutError,
     TooManyHeaders,
-    WebSocketError,
+    TooManyRedirects,
     WSMessageTypeError,
     WSServerHandshakeError,
+    WebSocketError,
 )
 from .models import (
     BasicAuth,
@@ -51,7 +62,6 @@ from .server import Server, ServerWebSocket, serve
 
 __all__ = (
     "__version__",
-    "HAS_EXTENSIONS",
     "BadHttpMessage",
     "BasicAuth",
     "ClientConnectionError",
@@ -60,17 +70,29 @@ __all__ = (
     "ClientConnectorError",
     "ClientConnectorSSLError",
     "ClientError",
+    "ClientHttpProxyError",
     "ClientOSError",
+    "ClientPayloadError",
+    "ClientProxyConnectionError",
+    "ClientResponse",
     "ClientResponseError",
     "ClientSession",
     "ClientTimeout",
-    "ClientWebSocketResponse",
     "ClientWSTimeout",
+    "ClientWebSocketResponse",
+    "ContentTypeError",
+    "CookieJar",
     "DeflateParams",
+    "DummyCookieJar",
+    "Fingerprint",
+    "HAS_EXTENSIONS",
     "HttpProcessingError",
+    "InsecureRedirectError",
     "InvalidPayloadError",
     "InvalidStateError",
     "InvalidURL",
+    "InvalidUrlClientError",
+    "InvalidUrlRedirectClientError",
     "LineTooLong",
     "Message",
     "MsgType",
@@ -81,17 +103,20 @@ __all__ = (
     "Server",
     "ServerConnectionError",
     "ServerDisconnectedError",
+    "ServerFingerprintMismatch",
     "ServerTimeoutError",
     "ServerWebSocket",
     "TCPConnector",
     "TooManyHeaders",
+    "TooManyRedirects",
     "UnixConnector",
-    "WebSocketError",
     "WSCloseCode",
     "WSMessage",
     "WSMessageTypeError",
     "WSMsgType",
     "WSServerHandshakeError",
+    "WebSocketError",
+    "request",
     "serve",
     "ws_connect",
 )

@@ -386,7 +386,10 @@ class ClientSession:
         if url_auth is not None and auth is not None:
             raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
         merged.setdefault("User-Agent", USER_AGENT)
-        return merged, auth or url_auth or self._auth
+        chosen = auth or url_auth or self._auth
+        if chosen is not None and "Authorization" in merged:
+            raise ValueError("Cannot combine an Authorization header with AUTH argument or credentials encoded in URL")
+        return merged, chosen
 
     def _hop_headers(self, url: URL, user_headers: CIMultiDict[str], auth: BasicAuth | None) -> CIMultiDict[str]:
         fields: CIMultiDict[str] = CIMultiDict()

@@ -64,8 +64,7 @@ class HttpHeadProtocol(asyncio.Protocol):
     def _read_timed_out(self) -> None:
         self._timer = None
         exc = ServerTimeoutError(f"Timeout on reading data from socket ({self.read_timeout} s)")
-        if not self._waiter.done():
-            self._waiter.set_exception(exc)
+        self._fail_waiter(exc)
         self._finish_body(exc)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -96,13 +95,19 @@ class HttpHeadProtocol(asyncio.Protocol):
                 head = parser.feed(leftover)
         except Exception as exc:  # a malformed head: fail the waiter once
             self._parser = None
-            if not self._waiter.done():
-                self._waiter.set_exception(exc)
+            self._fail_waiter(exc)
             return
         if head is not None:
             self._parser = None
             self._extra += parser.leftover
             self._waiter.set_result(head)
+
+    def _fail_waiter(self, exc: BaseException) -> None:
+        """Fail ``read_head()``; marked retrieved, since a pooled idle
+        connection may fail with nobody waiting."""
+        if not self._waiter.done():
+            self._waiter.set_exception(exc)
+            self._waiter.exception()
 
     def _is_interim(self, head: Head) -> bool:
         return isinstance(head, ResponseHead) and 100 <= head.status < 200 and head.status != 101
@@ -110,8 +115,7 @@ class HttpHeadProtocol(asyncio.Protocol):
     def connection_lost(self, exc: BaseException | None) -> None:
         self.lost = True
         self.lost_exc = exc
-        if not self._waiter.done():
-            self._waiter.set_exception(ServerDisconnectedError("Connection closed before the HTTP head was complete"))
+        self._fail_waiter(ServerDisconnectedError("Connection closed before the HTTP head was complete"))
         if self._body is not None:
             self._body_eof()
 

@@ -58,7 +58,11 @@ def next_url(current: URL, location: str, *, websocket: bool) -> URL:
     if not location or _BAD_PERCENT.search(location) or any(c in location for c in "\x00\r\n\t "):
         raise InvalidUrlRedirectClientError(location, "is not a valid Location")
     try:
-        target = current.join(URL(location, encoded=True))
+        parsed = URL(location, encoded=True)
+        authority = f"{parsed.scheme}://" if parsed.scheme else "//"
+        if location.lower().startswith(authority) and not parsed.raw_host:
+            raise ValueError("empty host")  # RFC 3986 §3.2: an authority was given, without a host
+        target = current.join(parsed)
         host = target.raw_host
         target.port  # a bad port fails here
         str(target)
