@@ -306,12 +306,13 @@ class ClientSession:
             fields = self._hop_headers(url, user_headers, auth if origin(url) == start else None)
             if body is not None or method in ("POST", "PUT", "PATCH"):
                 fields["Content-Length"] = str(len(body or b""))
+            moved = self._split_proxy_auth(url, route, fields)
             info = RequestInfo(url, method, CIMultiDictProxy(fields), url)
 
             def make(target: str, hop_fields: CIMultiDict[str] = fields) -> bytes:
                 return serialize_request(method, target, hop_fields.items()) + (body or b"")
 
-            conn, head = await self._within(deadline, url, self._hop(url, make, route, timeout, reuse=True))
+            conn, head = await self._within(deadline, url, self._hop(url, make, route, timeout, reuse=True, moved=moved))
             response = ClientResponse(
                 method,
                 url,
@@ -414,6 +415,32 @@ class ClientSession:
                 raise
             raise ServerTimeoutError(f"Request to {url} timed out (ClientTimeout.total)") from exc
 
+    def _proxy_for(self, url: URL, route: _Route, moved: list[str]) -> tuple[URL | None, BasicAuth | None, CIMultiDict[str]]:
+        """The proxy for *url* (explicit, else from the environment with
+        ``trust_env``), its credentials, and its CONNECT headers with any
+        ``Proxy-Authorization`` the caller put in the request headers (*moved*)."""
+        proxy, proxy_auth = route.proxy, route.proxy_auth
+        if proxy is None and self._trust_env:
+            found = proxy_from_env(url)
+            if found is not None:
+                proxy, proxy_auth = found
+        headers = route.proxy_headers
+        if moved and proxy is not None:
+            headers = headers.copy()
+            headers.popall("Proxy-Authorization", None)
+            headers.extend(("Proxy-Authorization", v) for v in moved)
+        return proxy, proxy_auth, headers
+
+    def _uses_proxy(self, url: URL, route: _Route) -> bool:
+        return route.proxy is not None or (self._trust_env and proxy_from_env(url) is not None)
+
+    def _split_proxy_auth(self, url: URL, route: _Route, fields: CIMultiDict[str]) -> list[str]:
+        """With a proxy, a ``Proxy-Authorization`` request header goes on the
+        CONNECT request only: removed from *fields* and returned."""
+        if "Proxy-Authorization" in fields and self._uses_proxy(url, route):
+            return fields.popall("Proxy-Authorization")
+        return []
+
     async def _hop(
         self,
         url: URL,
@@ -422,18 +449,14 @@ class ClientSession:
         timeout: ClientTimeout,
         *,
         reuse: bool,
+        moved: list[str],
     ) -> tuple[Connection, ResponseHead]:
         """One request/response exchange up to the response head; Set-Cookie
         fields go into the jar. The request bytes are made before connecting,
         so an invalid header raises ``ValueError`` before any I/O."""
         target = url.raw_path_qs or "/"
         request = make_request(target)
-        proxy, proxy_auth = route.proxy, route.proxy_auth
-        if proxy is None and self._trust_env:
-            found = proxy_from_env(url)
-            if found is not None:
-                proxy, proxy_auth = found
-        proxy_headers = route.proxy_headers
+        proxy, proxy_auth, proxy_headers = self._proxy_for(url, route, moved)
         assert url.raw_host is not None and url.port is not None
         conn = await self._within(
             None if timeout.connect is None else asyncio.get_running_loop().time() + timeout.connect,
@@ -628,6 +651,7 @@ class ClientSession:
         while True:
             fields = self._hop_headers(url, user_headers, auth if origin(url) == start else None)
             fields.popall("Host")
+            moved = self._split_proxy_auth(url, route, fields)
             info = RequestInfo(url, method, CIMultiDictProxy(fields), url)
             handshake = ClientHandshake(
                 host=_host_header(url, _SCHEMES[url.scheme][1]),
@@ -639,7 +663,9 @@ class ClientSession:
                 extensions=offers,
             )
             try:
-                conn, head = await self._hop(url, lambda _target: handshake.request, route, self._timeout, reuse=False)
+                conn, head = await self._hop(
+                    url, lambda _target: handshake.request, route, self._timeout, reuse=False, moved=moved
+                )
             except HttpProcessingError as exc:
                 raise WSServerHandshakeError(info, status=exc.code, message=f"Invalid HTTP response: {exc.message}") from exc
             location = head.headers.get("Location")

@@ -327,9 +327,9 @@ class BaseConnector:
                 raise _connect_error(key.host, key.port, key.is_ssl, exc) from exc
         else:
             transport, protocol = await self._tunnel(key, proxy, proxy_auth, proxy_headers)
+            protocol.reset()  # the next head is the origin's
             if key.is_ssl:
                 loop = asyncio.get_running_loop()
-                protocol.reset()
                 try:
                     new = await loop.start_tls(transport, protocol, self.ssl_context(key.ssl), server_hostname=tls_host)
                 except BaseException as exc:
