@@ -51,9 +51,9 @@ def is_ip(host: str) -> bool:
 
 
 def domain_match(host: str, domain: str) -> bool:
-    """RFC 6265 §5.1.3: *host* equals *domain* or ends with ``.`` + *domain*
-    and is not an IP address."""
-    return host == domain or (host.endswith("." + domain) and not is_ip(host))
+    """RFC 6265 §5.1.3: *host* equals *domain*, or ends with ``.`` + *domain*
+    where neither is an IP address."""
+    return host == domain or (host.endswith("." + domain) and not is_ip(host) and not is_ip(domain))
 
 
 def default_path(url: URL) -> str:

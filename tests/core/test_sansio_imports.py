@@ -8,7 +8,17 @@ import pytest
 import aiohttp_ws
 
 PACKAGE = pathlib.Path(aiohttp_ws.__file__).parent
-CORE = ["frames.py", "protocol.py", "deflate.py", "handshake.py", "http11.py", "models.py", "exceptions.py"]
+CORE = [
+    "frames.py",
+    "protocol.py",
+    "deflate.py",
+    "handshake.py",
+    "http11.py",
+    "models.py",
+    "exceptions.py",
+    "cookiejar.py",
+    "redirects.py",
+]
 FORBIDDEN = {"asyncio", "socket", "ssl", "selectors"}
 
 
