@@ -363,3 +363,58 @@ async def test_unix_connector_http_and_ws(tmp_path: pathlib.Path) -> None:
 async def test_module_level_request(peer: HttpPeer) -> None:
     async with aiohttp_ws.request("GET", peer.url("/echo")) as resp:
         assert (await resp.json())["method"] == "GET"
+
+
+async def test_happy_eyeballs_falls_through_to_a_working_address(peer: HttpPeer) -> None:
+    import socket
+
+    from .test_proxy_tls import free_port
+
+    loop = asyncio.get_running_loop()
+    dead = free_port()
+    answers = [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", dead)),  # refused
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", peer.port)),
+    ]
+
+    async def two_addresses(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return answers
+
+    loop.getaddrinfo = two_addresses  # type: ignore[method-assign]
+    try:
+        connector = aiohttp_ws.TCPConnector(happy_eyeballs_delay=0.05, use_dns_cache=False)
+        async with aiohttp_ws.ClientSession(connector=connector) as session:
+            async with session.get(f"http://multi.test:{peer.port}/echo") as resp:
+                assert resp.status == 200
+    finally:
+        del loop.getaddrinfo
+    assert peer.headers_of("/echo")["host"] == [f"multi.test:{peer.port}"]
+
+
+async def test_local_addr_and_family(peer: HttpPeer) -> None:
+    import socket
+
+    from .test_proxy_tls import free_port
+
+    port = free_port()
+    connector = aiohttp_ws.TCPConnector(local_addr=("127.0.0.1", port), family=socket.AF_INET, force_close=True)
+    async with aiohttp_ws.ClientSession(connector=connector) as session:
+        async with session.get(peer.url("/echo")) as resp:
+            await resp.read()
+    assert peer.peers[0][1] == port
+    with pytest.raises(aiohttp_ws.ClientConnectorError):
+        connector = aiohttp_ws.TCPConnector(family=socket.AF_INET6)
+        async with aiohttp_ws.ClientSession(connector=connector) as session:
+            await session.get(peer.url("/echo"))
+
+
+async def test_connect_timeout_bounds_the_wait_for_a_slot(peer: HttpPeer) -> None:
+    connector = aiohttp_ws.TCPConnector(limit=1)
+    timeout = aiohttp_ws.ClientTimeout(connect=0.2)
+    async with aiohttp_ws.ClientSession(connector=connector, timeout=timeout) as session:
+        held = await session.get(peer.url("/echo"))
+        with pytest.raises(aiohttp_ws.ServerTimeoutError):
+            await session.get(peer.url("/echo"))
+        held.release()
+        async with session.get(peer.url("/echo")) as resp:
+            assert resp.status == 200
