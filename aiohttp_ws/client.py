@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from types import TracebackType
 from typing import Any, Callable, Iterable, Mapping, Sequence, Union
@@ -39,6 +40,19 @@ __all__ = ("ClientSession", "ws_connect", "request")
 HeadersArg = Union[Mapping[str, str], Iterable[tuple[str, str]], None]
 _SCHEMES = {"ws": (False, 80), "http": (False, 80), "wss": (True, 443), "https": (True, 443)}
 USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aiohttp_ws/{__version__}"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _to_url(url: str | URL) -> URL:
+    """A ``URL`` from the caller's value. Raises ``ValueError`` for CR, LF,
+    NUL or any other control character, which yarl would otherwise
+    percent-encode silently."""
+    raw = url if isinstance(url, str) else str(url)
+    if _CONTROL.search(raw):
+        raise ValueError(f"control character in URL {raw!r}")
+    return URL(url) if isinstance(url, str) else url
 
 
 def _min_timeout(*values: float | None) -> float | None:
@@ -231,7 +245,7 @@ class ClientSession:
         """
         coro = self._request(
             method.upper(),
-            URL(url) if isinstance(url, str) else url,
+            _to_url(url),
             params=params,
             data=data,
             json=json,
@@ -556,7 +570,7 @@ class ClientSession:
         if receive_timeout is not None:
             timeout = attrs.evolve(timeout, ws_receive=receive_timeout)
         coro = self._ws_connect(
-            URL(url) if isinstance(url, str) else url,
+            _to_url(url),
             method=method,
             protocols=protocols,
             ws_timeout=timeout,

@@ -293,6 +293,11 @@ async def test_control_characters_refused_before_sending(peer: HttpPeer) -> None
             await session.request("GE\rT", peer.url("/echo"))
         with pytest.raises(ValueError):
             await session.ws_connect(peer.url("/ws", "ws"), headers={"X": "a\nb"})
+        for bad in ("/echo\r\nInjected: 1", "/echo\x00", "/echo?q=\n"):
+            with pytest.raises(ValueError):
+                await session.get(peer.url(bad))
+            with pytest.raises(ValueError):
+                await session.ws_connect(peer.url(bad, "ws"))
     assert peer.seen == []
 
 
