@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import socket
 import ssl as ssl_module
 from asyncio.staggered import staggered_race
@@ -465,6 +466,23 @@ def _factory() -> HttpHeadProtocol:
     return HttpHeadProtocol(is_response=True)
 
 
+def _ip_literal(host: str, port: int, family: int) -> list[Any] | None:
+    """The address info of an IP literal without a lookup (``getaddrinfo`` would
+    cost a thread-pool round trip), or ``None`` for a name. Raises ``OSError``
+    when the literal's family is not the connector's."""
+    if "%" in host:
+        return None  # scoped IPv6: let getaddrinfo fill the scope id
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    found = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    if family and family != found:
+        raise OSError(f"{host} is not an address of family {socket.AddressFamily(family).name}")
+    address = (host, port) if ip.version == 4 else (host, port, 0, 0)
+    return [(found, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
+
+
 def _interleave(infos: Sequence[Any], first_family_count: int) -> list[Any]:
     """RFC 8305 §4: alternate address families, starting with the first one
     returned (*first_family_count* of it first)."""
@@ -553,6 +571,9 @@ class TCPConnector(BaseConnector):
     async def _resolve(self, host: str, port: int) -> list[Any]:
         """Address infos for *host*: from the cache while fresh; concurrent
         lookups of one host share a single ``getaddrinfo``."""
+        literal = _ip_literal(host, port, self._family)
+        if literal is not None:
+            return literal
         loop = asyncio.get_running_loop()
         key = (host, port)
         if self._use_dns_cache:
