@@ -1,6 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """RFC 6455 §5.3 masking in C, eight bytes at a time (optional accelerator)."""
 
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport uint32_t, uint64_t
 from libc.string cimport memcpy
@@ -42,3 +43,17 @@ def mask_frame(bytes prefix not None, const unsigned char[::1] data not None, co
         with nogil:
             _xor(dst + p, &data[0], n, &key[0])
     return out
+
+
+def mask_into(bytearray out not None, Py_ssize_t offset, const unsigned char[::1] data not None, const unsigned char[::1] key not None):
+    """Write ``apply_mask(data, key)`` into ``out[offset:offset + len(data)]``
+    without allocating; *out* must already be that long (``ValueError`` if not)."""
+    cdef Py_ssize_t n = data.shape[0]
+    if key.shape[0] != 4:
+        raise ValueError("the masking key is 4 bytes")
+    if offset < 0 or offset + n > PyByteArray_GET_SIZE(out):
+        raise ValueError("out is too small for the masked payload")
+    cdef unsigned char* dst = <unsigned char*>PyByteArray_AS_STRING(out)
+    if n:
+        with nogil:
+            _xor(dst + offset, &data[0], n, &key[0])

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import threading
 from typing import Callable, cast
 
 from .exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
-from .frames import OP_CLOSE
+from .frames import HAS_EXTENSIONS, OP_CLOSE
 from .http_proto import HttpHeadProtocol
 from .models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
 from .protocol import State, WebSocketProtocol
@@ -29,6 +30,11 @@ DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024
 #: Messages of at least this many bytes are deflated in the default executor
 #: (zlib releases the GIL) so the event loop keeps running; smaller ones inline.
 EXECUTOR_COMPRESS_THRESHOLD = 64 * 1024
+#: Uncompressed client messages of at least this many bytes are masked into a
+#: per-thread buffer, reused while the transport takes every byte at once
+#: (fresh 1 MiB blocks cost page faults: see docs/performance.rst).
+REUSED_OUTPUT_THRESHOLD = 128 * 1024
+_output = threading.local()
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
@@ -303,7 +309,7 @@ class WebSocketConnection(asyncio.BufferedProtocol):
 
     # -- sending -----------------------------------------------------------------
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes | memoryview) -> None:
         transport = self.transport
         if transport is None or self.lost or transport.is_closing():
             raise ClientConnectionResetError("Cannot write to closing transport")
@@ -329,6 +335,8 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         lock = self._deflate_lock
         if core.will_compress(compress) and (len(payload) >= EXECUTOR_COMPRESS_THRESHOLD or lock and lock.locked()):
             await self._send_deflated_in_order(payload, opcode)
+        elif len(payload) >= REUSED_OUTPUT_THRESHOLD and HAS_EXTENSIONS and core.is_client and not core.will_compress(compress):
+            self._write_masked_in_place(payload, opcode)
         else:
             try:
                 data = core.send_message(payload, opcode, compress)
@@ -337,6 +345,24 @@ class WebSocketConnection(asyncio.BufferedProtocol):
             self._write(data)
         if self._write_paused:
             await self._drain()
+
+    def _write_masked_in_place(self, payload: bytes, opcode: int) -> None:
+        """Mask a large message into the thread's output buffer and write it.
+        If the transport kept any of it (its write buffer is not empty), the
+        buffer is left to the transport and a new one is made next time."""
+        out: bytearray | None = getattr(_output, "buffer", None)
+        if out is None:
+            out = _output.buffer = bytearray()
+        try:
+            n = self.core.send_message_into(out, payload, opcode)
+        except InvalidStateError as exc:
+            raise ClientConnectionResetError("Cannot write to closing transport") from exc
+        try:
+            self._write(memoryview(out)[:n])
+        finally:
+            transport = self.transport
+            if transport is None or transport.get_write_buffer_size():
+                _output.buffer = None
 
     async def _send_deflated_in_order(self, payload: bytes, opcode: int) -> None:
         """Deflate (in the executor when large) and write, one message at a time.

@@ -25,6 +25,7 @@ __all__ = (
     "Frame",
     "FrameParser",
     "build_frame",
+    "build_frame_into",
     "apply_mask",
     "masking_key",
     "is_valid_close_code",
@@ -131,11 +132,19 @@ def _mask_frame_py(prefix: bytes, data: bytes, key: bytes) -> bytes:
     return prefix + apply_mask(data, key)
 
 
+def _mask_into_py(out: bytearray, offset: int, data: bytes, key: bytes) -> None:
+    """Write ``apply_mask(data, key)`` into ``out[offset:offset + len(data)]``."""
+    if offset < 0 or offset + len(data) > len(out):
+        raise ValueError("out is too small for the masked payload")
+    out[offset : offset + len(data)] = apply_mask(data, key)
+
+
 apply_mask = _apply_mask_py
 mask_frame = _mask_frame_py
+mask_into = _mask_into_py
 if not TYPE_CHECKING and not NO_EXTENSIONS:
     try:  # the C twins (aiohttp_ws/_mask.pyx), eight bytes at a time
-        from ._mask import apply_mask, mask_frame
+        from ._mask import apply_mask, mask_frame, mask_into
     except ImportError:
         pass
 
@@ -188,6 +197,31 @@ def build_frame(opcode: int, payload: bytes, mask: bool, fin: bool = True, rsv1:
         key = masking_key()
         return mask_frame(header + key, payload, key)
     return header + payload
+
+
+def build_frame_into(out: bytearray, opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False) -> int:
+    """Serialize one masked (client) frame into the start of *out*, growing it
+    if needed, and return the frame's length in bytes; ``out[:length]`` is the
+    frame. With the C mask nothing is allocated per frame once *out* is large
+    enough, so big messages do not fault fresh pages in (see
+    docs/performance.rst). *out* must not be exported when it has to grow.
+    """
+    b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
+    n = len(payload)
+    if n < 126:
+        header = bytes((b0, n | 0x80))
+    elif n < 65536:
+        header = _PACK_16(b0, 254, n)
+    else:
+        header = _PACK_64(b0, 255, n)
+    key = masking_key()
+    head = len(header) + 4
+    total = head + n
+    if len(out) < total:
+        out.extend(bytes(total - len(out)))
+    out[:head] = header + key
+    mask_into(out, head, payload, key)
+    return total
 
 
 class FrameParser:

@@ -34,6 +34,7 @@ from .frames import (
     FrameParser,
     build_close_payload,
     build_frame,
+    build_frame_into,
     parse_close_payload,
 )
 from .deflate import DeflateCodec, DeflateParams, deflate_bound
@@ -361,6 +362,15 @@ class WebSocketProtocol:
             assert self.codec is not None
             return build_frame(opcode, self.codec.compress(payload), mask=self.is_client, rsv1=True)
         return build_frame(opcode, payload, mask=self.is_client)
+
+    def send_message_into(self, out: bytearray, payload: bytes, opcode: int) -> int:
+        """Write one unfragmented, uncompressed, masked TEXT or BINARY message
+        into *out* (client role only) and return its length in bytes; see
+        ``frames.build_frame_into``. Raises ``InvalidStateError`` as ``send_message``."""
+        if not self.is_client:
+            raise InvalidStateError("only a client masks its frames")
+        self.check_can_send_message()
+        return build_frame_into(out, opcode, payload)
 
     def send_compressed(self, compressed: bytes, opcode: int) -> bytes:
         """Bytes of one message whose payload was already deflated with

@@ -85,3 +85,28 @@ def test_compiled_parser_agrees_with_python(chunks: list[bytes], masked: bool, l
 
     assert frames.FrameParser is not PURE.FrameParser
     assert run(frames.FrameParser) == run(PURE.FrameParser)
+
+
+@given(st.binary(max_size=2000), st.binary(min_size=4, max_size=4), st.integers(0, 50))
+def test_mask_into_matches_apply_mask(data: bytes, key: bytes, offset: int) -> None:
+    for mask_into in {frames.mask_into, frames._mask_into_py}:
+        out = bytearray(b"\xaa" * (offset + len(data) + 3))
+        mask_into(out, offset, data, key)
+        assert bytes(out[offset : offset + len(data)]) == frames._apply_mask_py(data, key)
+        assert out[:offset] == b"\xaa" * offset and out[offset + len(data) :] == b"\xaa" * 3
+        with pytest.raises(ValueError):
+            mask_into(bytearray(offset + len(data) - 1 if data else 0), offset if data else 1, data or b"x", key)
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 300_000])
+def test_build_frame_into_reuses_one_buffer(size: int) -> None:
+    out = bytearray()
+    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    for opcode in (frames.OP_BINARY, frames.OP_TEXT):
+        n = frames.build_frame_into(out, opcode, payload)
+        parser = frames.FrameParser(expect_masked=True)
+        parser.feed(bytes(out[:n]))
+        frame = parser.next_frame()
+        assert frame is not None and frame.opcode == opcode and frame.fin and frame.payload == payload
+        assert parser.next_frame() is None
+    assert len(out) == n  # grown once, to the frame's size
