@@ -180,6 +180,8 @@ class ClientResponse:
                 try:
                     raw, reusable = await asyncio.wait_for(coro, max(remaining, 0))
                 except asyncio.TimeoutError as exc:
+                    if isinstance(exc, ServerTimeoutError):
+                        raise  # sock_read, from the protocol
                     raise ServerTimeoutError(f"Request to {self.url} timed out (ClientTimeout.total)") from exc
             else:
                 raw, reusable = await coro

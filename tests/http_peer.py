@@ -53,6 +53,7 @@ class HttpPeer:
         app.router.add_get("/deflate", self.deflate)
         app.router.add_get("/bomb", self.bomb)
         app.router.add_get("/slow", self.slow)
+        app.router.add_get("/slow-body", self.slow_body)
         app.router.add_get("/status/{code}", self.status)
         app.router.add_get("/ws", self.ws)
         self.runner = web.AppRunner(app, access_log=None)
@@ -119,6 +120,14 @@ class HttpPeer:
     async def slow(self, request: web.Request) -> web.Response:
         await asyncio.sleep(float(request.query.get("delay", "2")))
         return web.Response(text="late")
+
+    async def slow_body(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.content_length = 10
+        await response.prepare(request)
+        await response.write(b"12345")
+        await asyncio.sleep(2)
+        return response
 
     async def status(self, request: web.Request) -> web.Response:
         return web.Response(status=int(request.match_info["code"]), text="status")

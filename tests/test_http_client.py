@@ -275,6 +275,11 @@ async def test_sock_read_and_total_timeouts(peer: HttpPeer) -> None:
             await session.get(peer.url("/slow?delay=2"))
         async with session.get(peer.url("/slow?delay=0.05")) as resp:
             assert await resp.text() == "late"
+        for total in (None, 30.0):  # sock_read during the body, with and without a total deadline
+            resp = await session.get(peer.url("/slow-body"), timeout=aiohttp_ws.ClientTimeout(total=total, sock_read=0.2))
+            with pytest.raises(aiohttp_ws.ServerTimeoutError, match="reading"):
+                await resp.read()
+            assert resp.closed
     async with aiohttp_ws.ClientSession() as session:
         with pytest.raises(aiohttp_ws.ServerTimeoutError, match="total"):
             await session.get(peer.url("/slow?delay=2"), timeout=aiohttp_ws.ClientTimeout(total=0.2))
