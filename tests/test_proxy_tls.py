@@ -40,8 +40,13 @@ class Proxy:
             [sys.executable, "-c", LAUNCH, "-l", uri, *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert "Serving on" in line, line
+        seen = []
+        for _ in range(20):  # warnings may come first
+            line = self.proc.stdout.readline()
+            seen.append(line)
+            if "Serving on" in line or not line:
+                break
+        assert "Serving on" in seen[-1], seen
 
     def stop(self) -> None:
         self.proc.terminate()
