@@ -18,5 +18,7 @@ cdef class FrameParser:
     cpdef _check_header(self, int b0, int b1, int opcode, Py_ssize_t length)
 
 
-@cython.locals(b0=int, n=Py_ssize_t, mbit=int)
+@cython.locals(b0=int, mbit=int)
+cpdef bytes frame_header(int opcode, Py_ssize_t n, bint mask, bint fin, bint rsv1)
+
 cpdef bytes build_frame(int opcode, object payload, bint mask, bint fin=*, bint rsv1=*)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 from types import TracebackType
-from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+from typing import Any, Iterable, Mapping, Sequence, Union
 
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -14,26 +13,20 @@ from yarl import URL
 
 from . import __version__
 from ._context import AwaitableContext
+from ._deadline import deadline_after, within
 from .client_reqrep import DEFAULT_MAX_BODY_SIZE, ClientResponse, DataArg, encode_body
 from .client_ws import ClientWebSocketResponse
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
 from .connector import BaseConnector, Connection, SSLArg, TCPConnector
 from .cookiejar import CookieJar, CookiesArg
 from .deflate import CompressArg, PerMessageDeflate, offers_from
-from .exceptions import (
-    HttpProcessingError,
-    InvalidURL,
-    InvalidUrlClientError,
-    ServerTimeoutError,
-    TooManyRedirects,
-    WSServerHandshakeError,
-)
+from .exceptions import HttpProcessingError, InvalidUrlClientError, TooManyRedirects, WSServerHandshakeError
 from .handshake import ClientHandshake
 from .http11 import MAX_BODY_SIZE, ResponseHead, serialize_request
 from .models import DEFAULT_TIMEOUT, DEFAULT_WS_TIMEOUT, BasicAuth, ClientTimeout, ClientWSTimeout, RequestInfo
 from .protocol import WebSocketProtocol
 from .proxy_env import proxy_from_env
-from .redirects import REDIRECT_STATUSES, next_url, origin, redirect_method, strip_credentials
+from .redirects import REDIRECT_STATUSES, follow, origin, redirect_method
 
 __all__ = ("ClientSession", "ws_connect", "request")
 
@@ -76,6 +69,15 @@ class _Route:
     proxy: URL | None
     proxy_auth: BasicAuth | None
     proxy_headers: CIMultiDict[str]
+
+
+@attrs.frozen
+class _Proxy:
+    """The proxy of one request: its URL, credentials and CONNECT headers."""
+
+    url: URL
+    auth: BasicAuth | None
+    headers: CIMultiDict[str]
 
 
 class ClientSession:
@@ -312,21 +314,21 @@ class ClientSession:
         user_headers.setdefault("Accept-Encoding", "gzip, deflate")
         if self._connector.force_close:
             user_headers["Connection"] = "close"
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout.total if timeout.total is not None else None
+        deadline = deadline_after(timeout.total)
         history: list[ClientResponse] = []
         start = origin(url)
         while True:
-            fields = self._hop_headers(url, user_headers, auth if origin(url) == start else None)
+            fields = self._hop_headers(url, user_headers, auth, host=True)
             if body is not None or method in ("POST", "PUT", "PATCH"):
                 fields["Content-Length"] = str(len(body or b""))
-            moved = self._split_proxy_auth(url, route, fields)
+            proxy = self._proxy_for(url, route, fields)
             info = RequestInfo(url, method, CIMultiDictProxy(fields), url)
-
-            def make(target: str, hop_fields: CIMultiDict[str] = fields) -> bytes:
-                return serialize_request(method, target, hop_fields.items()) + (body or b"")
-
-            conn, head = await self._within(deadline, url, self._hop(url, make, route, timeout, reuse=True, moved=moved))
+            request = serialize_request(method, url.raw_path_qs or "/", fields.items()) + (body or b"")
+            conn, head = await within(
+                deadline,
+                self._hop(url, request, route, proxy, timeout, reuse=True),
+                f"Request to {url} timed out (ClientTimeout.total)",
+            )
             response = ClientResponse(
                 method,
                 url,
@@ -347,14 +349,13 @@ class ClientSession:
             history.append(response)
             if len(history) > max_redirects:
                 raise TooManyRedirects(info, tuple(history), status=head.status, message=head.reason, headers=head.headers)
-            url = next_url(url, location, websocket=False)
+            url, same_origin = follow(url, location, start, user_headers, websocket=False)
+            if not same_origin:
+                auth = None
             method, keep_body = redirect_method(head.status, method)
             if not keep_body:
                 body = None
                 user_headers.popall("Content-Type", None)
-            if origin(url) != start:
-                strip_credentials(user_headers)
-                auth = None
         if raise_for_status:
             response.raise_for_status()
         return response
@@ -394,9 +395,10 @@ class ClientSession:
     ) -> tuple[CIMultiDict[str], BasicAuth | None]:
         """Session then call headers, and the credentials for the URL's origin."""
         merged: CIMultiDict[str] = CIMultiDict(self._default_headers)
-        for name, value in CIMultiDict(headers or {}).items():
+        given: CIMultiDict[str] = CIMultiDict(headers or {})
+        for name in given.keys():
             merged.popall(name, None)
-        merged.extend(CIMultiDict(headers or {}))
+        merged.extend(given)
         url_auth = BasicAuth.from_url(url)
         if url_auth is not None and auth is not None:
             raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
@@ -406,9 +408,14 @@ class ClientSession:
             raise ValueError("Cannot combine an Authorization header with AUTH argument or credentials encoded in URL")
         return merged, chosen
 
-    def _hop_headers(self, url: URL, user_headers: CIMultiDict[str], auth: BasicAuth | None) -> CIMultiDict[str]:
+    def _hop_headers(
+        self, url: URL, user_headers: CIMultiDict[str], auth: BasicAuth | None, *, host: bool
+    ) -> CIMultiDict[str]:
+        """One hop's request headers: ``Host`` (unless the caller writes it),
+        the user's headers, ``Authorization`` and the jar's cookies for *url*."""
         fields: CIMultiDict[str] = CIMultiDict()
-        fields["Host"] = _host_header(url, _SCHEMES[url.scheme][1])
+        if host:
+            fields["Host"] = _host_header(url, _SCHEMES[url.scheme][1])
         fields.extend(user_headers)
         if auth is not None:
             fields["Authorization"] = auth.encode()
@@ -418,63 +425,38 @@ class ClientSession:
             fields["Cookie"] = "; ".join([*previous, cookie])
         return fields
 
-    async def _within(self, deadline: float | None, url: URL, coro: Any) -> Any:
-        if deadline is None:
-            return await coro
-        remaining = deadline - asyncio.get_running_loop().time()
-        try:
-            return await asyncio.wait_for(coro, max(remaining, 0))
-        except asyncio.TimeoutError as exc:
-            if isinstance(exc, ServerTimeoutError):
-                raise
-            raise ServerTimeoutError(f"Request to {url} timed out (ClientTimeout.total)") from exc
-
-    def _proxy_for(self, url: URL, route: _Route, moved: list[str]) -> tuple[URL | None, BasicAuth | None, CIMultiDict[str]]:
-        """The proxy for *url* (explicit, else from the environment with
-        ``trust_env``), its credentials, and its CONNECT headers with any
-        ``Proxy-Authorization`` the caller put in the request headers (*moved*)."""
-        proxy, proxy_auth = route.proxy, route.proxy_auth
-        if proxy is None and self._trust_env:
-            found = proxy_from_env(url)
-            if found is not None:
-                proxy, proxy_auth = found
+    def _proxy_for(self, url: URL, route: _Route, fields: CIMultiDict[str]) -> _Proxy | None:
+        """The proxy for *url*: the route's, else with ``trust_env`` the
+        environment's. A ``Proxy-Authorization`` request header then moves from
+        *fields* to the CONNECT request: it never goes inside the tunnel."""
+        proxy_url, proxy_auth = route.proxy, route.proxy_auth
+        if proxy_url is None and self._trust_env:
+            proxy_url, proxy_auth = proxy_from_env(url) or (None, None)
+        if proxy_url is None:
+            return None
         headers = route.proxy_headers
-        if moved and proxy is not None:
+        if "Proxy-Authorization" in fields:
             headers = headers.copy()
             headers.popall("Proxy-Authorization", None)
-            headers.extend(("Proxy-Authorization", v) for v in moved)
-        return proxy, proxy_auth, headers
-
-    def _uses_proxy(self, url: URL, route: _Route) -> bool:
-        return route.proxy is not None or (self._trust_env and proxy_from_env(url) is not None)
-
-    def _split_proxy_auth(self, url: URL, route: _Route, fields: CIMultiDict[str]) -> list[str]:
-        """With a proxy, a ``Proxy-Authorization`` request header goes on the
-        CONNECT request only: removed from *fields* and returned."""
-        if "Proxy-Authorization" in fields and self._uses_proxy(url, route):
-            return fields.popall("Proxy-Authorization")
-        return []
+            headers.extend(("Proxy-Authorization", v) for v in fields.popall("Proxy-Authorization"))
+        return _Proxy(proxy_url, proxy_auth, headers)
 
     async def _hop(
         self,
         url: URL,
-        make_request: Callable[[str], bytes],
+        request: bytes,
         route: _Route,
+        proxy: _Proxy | None,
         timeout: ClientTimeout,
         *,
         reuse: bool,
-        moved: list[str],
     ) -> tuple[Connection, ResponseHead]:
-        """One request/response exchange up to the response head; Set-Cookie
-        fields go into the jar. The request bytes are made before connecting,
-        so an invalid header raises ``ValueError`` before any I/O."""
-        target = url.raw_path_qs or "/"
-        request = make_request(target)
-        proxy, proxy_auth, proxy_headers = self._proxy_for(url, route, moved)
+        """Send *request* (made before connecting, so a bad header raised
+        ``ValueError`` before any I/O) and read the response head; Set-Cookie
+        fields go into the jar."""
         assert url.raw_host is not None and url.port is not None
-        conn = await self._within(
-            None if timeout.connect is None else asyncio.get_running_loop().time() + timeout.connect,
-            url,
+        conn = await within(
+            deadline_after(timeout.connect),
             self._connector.connect(
                 url.raw_host,
                 url.port,
@@ -482,11 +464,12 @@ class ClientSession:
                 ssl=route.ssl,
                 server_hostname=route.server_hostname,
                 timeout=timeout.sock_connect,
-                proxy=proxy,
-                proxy_auth=proxy_auth,
-                proxy_headers=proxy_headers,
+                proxy=proxy.url if proxy else None,
+                proxy_auth=proxy.auth if proxy else None,
+                proxy_headers=proxy.headers if proxy else None,
                 reuse=reuse,
             ),
+            f"Connection to {url} timed out (ClientTimeout.connect)",
         )
         try:
             conn.protocol.read_timeout = timeout.sock_read
@@ -607,20 +590,14 @@ class ClientSession:
         max_queue_bytes: int | tuple[int, int],
         offers: tuple[PerMessageDeflate, ...],
     ) -> ClientWebSocketResponse:
-        try:
-            url = self._check_url(url, params, tuple(_SCHEMES))
-        except InvalidUrlClientError as exc:
-            raise InvalidURL(url, "is not a ws://, wss://, http:// or https:// URL with a host") from exc
+        url = self._check_url(url, params, tuple(_SCHEMES))
         url = url.with_scheme({"http": "ws", "https": "wss"}.get(url.scheme, url.scheme))
-        deadline = _min_timeout(ws_timeout.ws_handshake, self._timeout.total)
-        try:
-            conn, head, handshake = await asyncio.wait_for(
-                self._ws_handshake(url, method, protocols, auth, origin, headers, route, offers), deadline
-            )
-        except asyncio.TimeoutError as exc:
-            if isinstance(exc, ServerTimeoutError):
-                raise
-            raise ServerTimeoutError(f"WebSocket handshake with {url} timed out after {deadline} s") from exc
+        seconds = _min_timeout(ws_timeout.ws_handshake, self._timeout.total)
+        conn, head, handshake = await within(
+            deadline_after(seconds),
+            self._ws_handshake(url, method, protocols, auth, origin, headers, route, offers),
+            f"WebSocket handshake with {url} timed out after {seconds} s",
+        )
         try:
             chosen = handshake.process_response(head)
         except WSServerHandshakeError:
@@ -663,9 +640,8 @@ class ClientSession:
         start = origin(url)
         history: list[ResponseHead] = []
         while True:
-            fields = self._hop_headers(url, user_headers, auth if origin(url) == start else None)
-            fields.popall("Host")
-            moved = self._split_proxy_auth(url, route, fields)
+            fields = self._hop_headers(url, user_headers, auth, host=False)
+            proxy = self._proxy_for(url, route, fields)
             info = RequestInfo(url, method, CIMultiDictProxy(fields), url)
             handshake = ClientHandshake(
                 host=_host_header(url, _SCHEMES[url.scheme][1]),
@@ -677,9 +653,7 @@ class ClientSession:
                 extensions=offers,
             )
             try:
-                conn, head = await self._hop(
-                    url, lambda _target: handshake.request, route, self._timeout, reuse=False, moved=moved
-                )
+                conn, head = await self._hop(url, handshake.request, route, proxy, self._timeout, reuse=False)
             except HttpProcessingError as exc:
                 raise WSServerHandshakeError(info, status=exc.code, message=f"Invalid HTTP response: {exc.message}") from exc
             location = head.headers.get("Location")
@@ -689,9 +663,8 @@ class ClientSession:
             history.append(head)
             if len(history) > self._max_redirects:
                 raise TooManyRedirects(info, status=head.status, message=head.reason, headers=head.headers)
-            url = next_url(url, location, websocket=True)
-            if origin(url) != start:
-                strip_credentials(user_headers)
+            url, same_origin = follow(url, location, start, user_headers, websocket=True)
+            if not same_origin:
                 auth = None
         if head.status != 101:
             try:

@@ -8,7 +8,6 @@ limits as the WebSocket handshake); the body by ``http11.BodyReader``
 
 from __future__ import annotations
 
-import asyncio
 import json as json_module
 import zlib
 from http.cookies import CookieError, SimpleCookie
@@ -19,8 +18,9 @@ from urllib.parse import urlencode
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from ._deadline import within
 from .connector import Connection
-from .exceptions import ClientPayloadError, ClientResponseError, ContentTypeError, ServerTimeoutError
+from .exceptions import ClientPayloadError, ClientResponseError, ContentTypeError
 from .http11 import ResponseHead
 from .models import RequestInfo
 
@@ -174,17 +174,11 @@ class ClientResponse:
         if conn is None:
             raise ClientPayloadError("Connection closed before the body was read")
         try:
-            coro = conn.protocol.read_full_body(self._head, limit=self._max_body_size, method=self.method)
-            if self._read_until is not None:
-                remaining = self._read_until - asyncio.get_running_loop().time()
-                try:
-                    raw, reusable = await asyncio.wait_for(coro, max(remaining, 0))
-                except asyncio.TimeoutError as exc:
-                    if isinstance(exc, ServerTimeoutError):
-                        raise  # sock_read, from the protocol
-                    raise ServerTimeoutError(f"Request to {self.url} timed out (ClientTimeout.total)") from exc
-            else:
-                raw, reusable = await coro
+            raw, reusable = await within(
+                self._read_until,
+                conn.protocol.read_full_body(self._head, limit=self._max_body_size, method=self.method),
+                f"Request to {self.url} timed out (ClientTimeout.total)",
+            )
         except BaseException:
             self.close()
             raise

@@ -17,7 +17,7 @@ import threading
 from typing import Callable, cast
 
 from .exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
-from .frames import HAS_EXTENSIONS, OP_CLOSE
+from .frames import OP_CLOSE
 from .http_proto import HttpHeadProtocol
 from .models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
 from .protocol import State, WebSocketProtocol
@@ -333,9 +333,10 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         """
         core = self.core
         lock = self._deflate_lock
-        if core.will_compress(compress) and (len(payload) >= EXECUTOR_COMPRESS_THRESHOLD or lock and lock.locked()):
+        deflated = core.will_compress(compress)
+        if deflated and (len(payload) >= EXECUTOR_COMPRESS_THRESHOLD or lock and lock.locked()):
             await self._send_deflated_in_order(payload, opcode)
-        elif len(payload) >= REUSED_OUTPUT_THRESHOLD and HAS_EXTENSIONS and core.is_client and not core.will_compress(compress):
+        elif not deflated and core.is_client and len(payload) >= REUSED_OUTPUT_THRESHOLD:
             self._write_masked_in_place(payload, opcode)
         else:
             try:

@@ -170,6 +170,12 @@ def _connect_error(host: str, port: int, is_ssl: bool, exc: BaseException, proxy
     return ClientConnectorError(host, port, is_ssl, exc)
 
 
+def _usable(conn: Connection, expiry: float, now: float) -> bool:
+    """Whether a pooled connection may carry another request: not expired,
+    not closed by the peer, nothing received while idle."""
+    return expiry > now and not conn.transport.is_closing() and conn.protocol.idle
+
+
 def _authority(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -416,7 +422,7 @@ class BaseConnector:
         now = asyncio.get_running_loop().time()
         while idle:
             conn, expiry = idle.pop()
-            if expiry > now and not conn.transport.is_closing() and conn.protocol.idle:
+            if _usable(conn, expiry, now):
                 if not idle:
                     del self._pool[key]
                 return conn
@@ -430,7 +436,7 @@ class BaseConnector:
         for key in list(self._pool):
             keep = []
             for conn, expiry in self._pool[key]:
-                if expiry > now and not conn.transport.is_closing() and conn.protocol.idle:
+                if _usable(conn, expiry, now):
                     keep.append((conn, expiry))
                 else:
                     conn.transport.abort()

@@ -24,6 +24,7 @@ __all__ = (
     "MAX_CLOSE_REASON",
     "Frame",
     "FrameParser",
+    "frame_header",
     "build_frame",
     "build_frame_into",
     "apply_mask",
@@ -177,22 +178,26 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_key_pool)
 
 
+def frame_header(opcode: int, n: int, mask: bool, fin: bool, rsv1: bool) -> bytes:
+    """The first 2-10 bytes of a frame (RFC 6455 §5.2): FIN, RSV1, opcode,
+    MASK and a payload length of *n* bytes in the shortest of the 7/16/64-bit
+    encodings. The masking key, if any, follows."""
+    b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
+    mbit = 0x80 if mask else 0
+    if n < 126:
+        return bytes((b0, n | mbit))
+    if n < 65536:
+        return _PACK_16(b0, 126 | mbit, n)
+    return _PACK_64(b0, 127 | mbit, n)
+
+
 def build_frame(opcode: int, payload: bytes, mask: bool, fin: bool = True, rsv1: bool = False) -> bytes:
     """Serialize one frame (RFC 6455 §5.2): header, masking key, payload.
 
     A client sets *mask* (a fresh key per frame); a server must not. The
-    payload length uses the shortest of the 7/16/64-bit encodings. The caller
-    enforces control-frame rules; this function only writes bytes.
+    caller enforces control-frame rules; this function only writes bytes.
     """
-    b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
-    n = len(payload)
-    mbit = 0x80 if mask else 0
-    if n < 126:
-        header = bytes((b0, n | mbit))
-    elif n < 65536:
-        header = _PACK_16(b0, 126 | mbit, n)
-    else:
-        header = _PACK_64(b0, 127 | mbit, n)
+    header = frame_header(opcode, len(payload), mask, fin, rsv1)
     if mask:
         key = masking_key()
         return mask_frame(header + key, payload, key)
@@ -206,21 +211,14 @@ def build_frame_into(out: bytearray, opcode: int, payload: bytes, fin: bool = Tr
     enough, so big messages do not fault fresh pages in (see
     docs/performance.rst). *out* must not be exported when it has to grow.
     """
-    b0 = opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0)
     n = len(payload)
-    if n < 126:
-        header = bytes((b0, n | 0x80))
-    elif n < 65536:
-        header = _PACK_16(b0, 254, n)
-    else:
-        header = _PACK_64(b0, 255, n)
     key = masking_key()
-    head = len(header) + 4
-    total = head + n
+    head = frame_header(opcode, n, True, fin, rsv1) + key
+    total = len(head) + n
     if len(out) < total:
         out.extend(bytes(total - len(out)))
-    out[:head] = header + key
-    mask_into(out, head, payload, key)
+    out[: len(head)] = head
+    mask_into(out, len(head), payload, key)
     return total
 
 

@@ -196,6 +196,9 @@ class BodyReader:
         #: Bytes fed after the body was complete (a keep-alive connection
         #: with such bytes cannot be reused).
         self.excess = 0
+        #: Whether the body ends only when the connection does (no length, not
+        #: chunked), so the connection cannot carry another response.
+        self.until_eof = False
         self._chunked = False
         self._remaining: int | None = None  # bytes left of the body or of the chunk
         self._chunk_state = "size"
@@ -212,7 +215,8 @@ class BodyReader:
             if codings and codings[-1] == "chunked":
                 self._chunked = True
                 return
-            return  # other codings: read until the connection ends
+            self.until_eof = True  # other codings: read until the connection ends
+            return
         lengths = head.headers.getall("Content-Length", [])
         if lengths:
             values = {v.strip() for line in lengths for v in line.split(",")}
@@ -220,12 +224,8 @@ class BodyReader:
                 raise BadHttpMessage(f"invalid Content-Length {lengths!r}")
             self._remaining = int(next(iter(values)))
             self.done = self._remaining == 0
-
-    @property
-    def until_eof(self) -> bool:
-        """Whether the body ends only when the connection does (no length, not
-        chunked), so the connection cannot carry another response."""
-        return not self._chunked and self._remaining is None and not self.done
+        else:
+            self.until_eof = True
 
     def feed(self, data: bytes) -> bool:
         """Feed bytes of the body; return whether reading is finished."""

@@ -24,6 +24,7 @@ __all__ = (
     "origin",
     "redirect_method",
     "strip_credentials",
+    "follow",
 )
 
 REDIRECT_STATUSES = frozenset((301, 302, 303, 307, 308))
@@ -91,3 +92,16 @@ def strip_credentials(headers: CIMultiDict[str]) -> None:
     ``Proxy-Authorization`` (case-insensitive: a ``CIMultiDict``)."""
     for name in CREDENTIAL_HEADERS:
         headers.popall(name, None)
+
+
+def follow(
+    current: URL, location: str, first: tuple[bool, str, int | None], headers: CIMultiDict[str], *, websocket: bool
+) -> tuple[URL, bool]:
+    """One redirect step: the next URL (see ``next_url``) and whether it is
+    still at the *first* request's ``origin``. Leaving it strips the
+    credentials from *headers*; the caller stops sending its ``BasicAuth``."""
+    target = next_url(current, location, websocket=websocket)
+    same = origin(target) == first
+    if not same:
+        strip_credentials(headers)
+    return target, same
