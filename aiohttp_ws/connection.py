@@ -30,6 +30,10 @@ DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024
 #: Messages of at least this many bytes are deflated in the default executor
 #: (zlib releases the GIL) so the event loop keeps running; smaller ones inline.
 EXECUTOR_COMPRESS_THRESHOLD = 64 * 1024
+#: After a protocol violation that follows data messages, the failure's close
+#: frame waits at most this many seconds for the application to take the
+#: ERROR (or call close()), so it can still answer the messages before it.
+FAILURE_GRACE = 0.5
 #: Uncompressed client messages of at least this many bytes are masked into a
 #: per-thread buffer, reused while the transport takes every byte at once
 #: (fresh 1 MiB blocks cost page faults: see docs/performance.rst).
@@ -102,6 +106,7 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         self._ping_at = 0.0
         self.lost_callbacks: list[Callable[[], None]] = []
         self._deflate_lock: asyncio.Lock | None = None
+        self._failure_timer: asyncio.TimerHandle | None = None
 
     # -- transport callbacks -------------------------------------------------
 
@@ -151,14 +156,20 @@ class WebSocketConnection(asyncio.BufferedProtocol):
                 self._deliver(msg, 0)
             elif not core.autoping:  # PING / PONG go to the user only without autoping
                 self._deliver(msg, 0)
-        if core.failing:
-            # One loop iteration of grace: a receiver woken by the messages
-            # before the violation may still answer them (Autobahn 3.x, 5.15).
-            self._loop.call_soon(self._finish_failure)
+        if core.failing and self._failure_timer is None:
+            if any(m.tp is _TEXT or m.tp is _BINARY for m in messages) or self._queued:
+                # Grace: the application may still answer the messages that
+                # came before the violation (Autobahn 3.x, 4.x, 5.15). Receiving
+                # the ERROR or calling close() ends it at once (_delivered, close).
+                self._failure_timer = self._loop.call_later(FAILURE_GRACE, self._finish_failure)
+            else:
+                self._finish_failure()
         elif core.state is State.CLOSED:
             self._on_closed()
 
     def _finish_failure(self) -> None:
+        if self._failure_timer is not None:
+            self._failure_timer.cancel()
         data = self.core.finish_failure()
         if data and not self.lost and self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
@@ -279,7 +290,7 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         stays open) and ``RuntimeError`` if another task is already waiting.
         """
         if self._queue:
-            return self._pop()
+            return self._delivered(self._pop())
         core = self.core
         if core.close_received and not core.close_sent and not self.lost:
             await self.close(1000, b"", self._close_timeout)  # autoclose=False: reply now, as aiohttp
@@ -291,7 +302,7 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         self._waiter = fut
         handle = self._loop.call_later(timeout, _expire, fut) if timeout else None
         try:
-            return await fut
+            return self._delivered(await fut)
         except asyncio.CancelledError:
             if fut.done() and not fut.cancelled() and fut.exception() is None:
                 self._requeue(fut.result())  # handed over as we were cancelled: keep it
@@ -301,6 +312,14 @@ class WebSocketConnection(asyncio.BufferedProtocol):
                 self._waiter = None
             if handle is not None:
                 handle.cancel()
+
+    def _delivered(self, msg: WSMessage) -> WSMessage:
+        """A failure's ERROR is returned only after its close frame is on the
+        wire (aiohttp's order), so whatever the application does next, the
+        peer sees the failure's close code."""
+        if msg.tp is _ERROR and self.core.failing:
+            self._finish_failure()
+        return msg
 
     def _requeue(self, msg: WSMessage) -> None:
         self._queue.appendleft(msg)
@@ -455,11 +474,16 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         *timeout* seconds, then for the TCP connection to end.
 
         Returns ``False`` if the connection was already closed or closing by
-        another call. Raises ``ValueError`` for an invalid code or reason
-        (nothing is sent). On timeout the connection is aborted, ``close_code``
-        is 1006 and ``exception`` is a ``ServerTimeoutError``.
+        another call, or had failed: then the failure's close frame (1002,
+        1007, 1009, ...) goes out if it had not yet, never *code*. Raises
+        ``ValueError`` for an invalid code or reason (nothing is sent). On
+        timeout the connection is aborted, ``close_code`` is 1006 and
+        ``exception`` is a ``ServerTimeoutError``.
         """
         core = self.core
+        if core.failing:
+            self._finish_failure()
+            return False
         if self.lost or core.close_sent or core.state is State.CLOSED:
             if not self.lost and core.close_sent and not self._closed_fut.done():
                 await asyncio.wait({self._closed_fut}, timeout=timeout)

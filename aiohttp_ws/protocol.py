@@ -10,6 +10,7 @@ OPEN → CLOSING          a close frame was sent, or received and not yet
 CLOSING → CLOSED        close frames went both ways (handshake complete)
 any → CLOSING           the peer broke the protocol: receiving stops,
                         ``failing`` is set until ``finish_failure()``
+                        (or ``send_close()``, which then does the same)
                         builds the close frame with the mapped code
 any → CLOSED            ``finish_failure()``, the end of the byte stream
                         (``receive_eof``), or ``abort()``
@@ -428,14 +429,18 @@ class WebSocketProtocol:
 
         Raises ``ValueError`` for a code a peer may not receive or a reason over
         123 bytes (nothing changes), ``InvalidStateError`` if a close frame was
-        already sent or the connection is CLOSED.
+        already sent or the connection is CLOSED. While ``failing``, the close
+        frame is the failure's (``finish_failure()``): once the peer broke the
+        protocol, the close code on the wire is the one the violation maps to
+        (RFC 6455 §7.1.7), whatever code the application asks for.
         """
         payload = build_close_payload(code, reason)
         if self.close_sent or self.state is State.CLOSED:
             raise InvalidStateError("a close frame was already sent")
+        if self.failing:
+            return self.finish_failure()
         self.close_sent = True
-        self.state = State.CLOSED if self.close_received or self.failing else State.CLOSING
-        self.failing = False
+        self.state = State.CLOSED if self.close_received else State.CLOSING
         return self._frame(OP_CLOSE, payload)
 
     def _check_can_send_data(self) -> None:

@@ -308,13 +308,17 @@ def test_messages_before_a_violation_can_be_answered_before_the_close_frame() ->
         c.send_message(b"late", OP_TEXT)
 
 
-def test_user_close_during_failure_replaces_the_failure_close_frame() -> None:
+@pytest.mark.parametrize("user_code", [1000, 1001, 4000, None])
+def test_user_close_during_failure_sends_the_failure_close_code(user_code: int | None) -> None:
     c = client()
     c.receive_data(frame(OP_CONTINUATION, b"x"))
     assert c.failing
-    assert sent_frames([c.send_close(1001)], masked=True) == [(OP_CLOSE, b"\x03\xe9")]
+    ((opcode, payload),) = sent_frames([c.send_close(user_code, "bye" if user_code else "")], masked=True)
+    assert opcode == OP_CLOSE and payload[:2] == b"\x03\xea"  # 1002, not the application's code
     assert c.state is State.CLOSED and c.finish_failure() == b""
-    assert c.close_code == 1002  # the failure is what ended the connection
+    assert c.close_code == 1002
+    with pytest.raises(InvalidStateError):
+        c.send_close(1000)
 
 
 def test_eof_while_failing_keeps_the_failure_code() -> None:
