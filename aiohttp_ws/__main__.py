@@ -103,7 +103,7 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | Non
     threading.Thread(target=reader, name="aiohttp_ws-stdin", daemon=True).start()
 
 
-async def _printer(ws: ClientWebSocketResponse, state: dict[str, float]) -> None:
+async def _printer(ws: ClientWebSocketResponse[Any], state: dict[str, float]) -> None:
     while True:
         msg = await ws.receive()
         if msg.tp is WSMsgType.CLOSING:

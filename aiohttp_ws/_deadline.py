@@ -10,9 +10,11 @@ from .exceptions import ServerTimeoutError
 T = TypeVar("T")
 
 
-async def within(deadline: float | None, awaitable: Awaitable[T], message: str) -> T:
+async def within(
+    deadline: float | None, awaitable: Awaitable[T], message: str, error: type[ServerTimeoutError] = ServerTimeoutError
+) -> T:
     """Await *awaitable* until *deadline* (a ``loop.time()`` value; ``None``:
-    no bound). Past it: ``ServerTimeoutError(message)``. A ``ServerTimeoutError``
+    no bound). Past it: ``error(message)``. A ``ServerTimeoutError``
     raised inside (a read timeout, say) passes unchanged."""
     if deadline is None:
         return await awaitable
@@ -22,7 +24,7 @@ async def within(deadline: float | None, awaitable: Awaitable[T], message: str) 
     except asyncio.TimeoutError as exc:
         if isinstance(exc, ServerTimeoutError):
             raise
-        raise ServerTimeoutError(message) from exc
+        raise error(message) from exc
 
 
 def deadline_after(seconds: float | None) -> float | None:

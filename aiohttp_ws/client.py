@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import json as json_module
 import re
+import ssl as ssl_module
 import sys
+import warnings
 from types import TracebackType
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, Sequence, Union, overload
 
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -14,16 +18,24 @@ from yarl import URL
 from . import __version__
 from ._context import AwaitableContext
 from ._deadline import deadline_after, within
+from ._options import _UNSET, merge_ssl, session_timeout, ws_timeout
 from .client_reqrep import DEFAULT_MAX_BODY_SIZE, ClientResponse, DataArg, encode_body
 from .client_ws import ClientWebSocketResponse
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
 from .connector import BaseConnector, Connection, SSLArg, TCPConnector
 from .cookiejar import CookieJar, CookiesArg
 from .deflate import CompressArg, PerMessageDeflate, offers_from
-from .exceptions import HttpProcessingError, InvalidUrlClientError, TooManyRedirects, WSServerHandshakeError
+from .exceptions import (
+    ConnectionTimeoutError,
+    HttpProcessingError,
+    InvalidUrlClientError,
+    NonHttpUrlClientError,
+    TooManyRedirects,
+    WSServerHandshakeError,
+)
 from .handshake import ClientHandshake
 from .http11 import MAX_BODY_SIZE, ResponseHead, serialize_request
-from .models import DEFAULT_TIMEOUT, DEFAULT_WS_TIMEOUT, BasicAuth, ClientTimeout, ClientWSTimeout, RequestInfo
+from .models import BasicAuth, ClientTimeout, ClientWSTimeout, HttpVersion, HttpVersion11, RequestInfo
 from .protocol import WebSocketProtocol
 from .proxy_env import proxy_from_env
 from .redirects import REDIRECT_STATUSES, follow, origin, redirect_method
@@ -46,6 +58,43 @@ def _to_url(url: str | URL) -> URL:
     if _CONTROL.search(raw):
         raise ValueError(f"control character in URL {raw!r}")
     return URL(url) if isinstance(url, str) else url
+
+
+def _base_url(base_url: str | URL | None) -> URL | None:
+    """aiohttp's ``base_url`` rule: absolute, with a path ending in ``/``."""
+    if base_url is None:
+        return None
+    url = URL(base_url)
+    if not url.absolute:
+        raise ValueError("base_url must be an absolute URL")
+    if not url.path.endswith("/"):
+        raise ValueError("base_url must have a trailing '/'")
+    return url
+
+
+def _refuse_unsupported(
+    loop: asyncio.AbstractEventLoop | None,
+    request_class: Any,
+    version: HttpVersion,
+    trace_configs: Sequence[Any] | None,
+    middlewares: Sequence[Any],
+    ssl_shutdown_timeout: Any,
+) -> None:
+    """Warn for aiohttp's deprecated session keywords; raise
+    ``NotImplementedError`` for the ones this client cannot honour."""
+    if loop is not None:
+        warnings.warn("The loop argument is deprecated and ignored", DeprecationWarning, stacklevel=3)
+    if ssl_shutdown_timeout is not _UNSET:
+        warnings.warn(
+            "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    if tuple(version) != (1, 1):
+        raise NotImplementedError(f"HTTP/{version[0]}.{version[1]} requests are not supported: HTTP/1.1 only")
+    for name, value in (("request_class", request_class), ("trace_configs", trace_configs), ("middlewares", middlewares)):
+        if value:
+            raise NotImplementedError(f"{name} is not supported by aiohttp_ws (see docs/differences.rst)")
 
 
 def _min_timeout(*values: float | None) -> float | None:
@@ -107,33 +156,81 @@ class ClientSession:
         raise_for_status: call ``raise_for_status()`` on every ``request()`` response.
         max_body_size: largest response body ``ClientResponse.read()`` returns,
             in bytes after decoding (32 MiB); larger raises ``ClientPayloadError``.
+        base_url: an absolute URL ending in ``/``; relative URLs given to
+            ``request()`` and ``ws_connect()`` are joined to it.
+        skip_auto_headers: default request headers not to add (``User-Agent``,
+            ``Accept``, ``Accept-Encoding``, ``Content-Type``).
+        json_serialize, json_serialize_bytes: encoder of ``json=`` bodies (``str``
+            or, when given, ``bytes`` result).
+        response_class: a ``ClientResponse`` subclass for plain requests.
+        auto_decompress: decode gzip/deflate response bodies (default True).
+        max_line_size, max_field_size, max_headers: limits of response heads,
+            in bytes per line (the larger of the two sizes) and header fields (128).
+        fallback_charset_resolver: ``(response, body) -> encoding`` for
+            ``text()`` when the response names no charset (default UTF-8).
+
+    aiohttp's other keywords are accepted as aiohttp 3.14 accepts them: ``loop``
+    (ignored; ``DeprecationWarning``), ``read_timeout``/``conn_timeout`` and
+    ``ssl_shutdown_timeout`` (deprecated; warn), ``version`` (HTTP/1.1 only),
+    ``requote_redirect_url`` (a ``Location`` is always used as sent, encoded),
+    ``read_bufsize`` (buffers are sized by the reader itself). ``trace_configs``,
+    ``middlewares`` and ``request_class`` raise ``NotImplementedError`` unless
+    empty or unset (docs/differences.rst).
     """
 
     def __init__(
         self,
+        base_url: str | URL | None = None,
         *,
         connector: BaseConnector | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
         cookies: CookiesArg = None,
         headers: HeadersArg = None,
-        auth: BasicAuth | None = None,
-        timeout: ClientTimeout = DEFAULT_TIMEOUT,
-        connector_owner: bool = True,
-        ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse,
-        cookie_jar: CookieJar | None = None,
-        max_redirects: int = 10,
-        trust_env: bool = False,
         proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
-        proxy_headers: HeadersArg = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        auth: BasicAuth | None = None,
+        json_serialize: Callable[[Any], str] = json_module.dumps,
+        json_serialize_bytes: Callable[[Any], bytes] | None = None,
+        request_class: Any = None,
+        response_class: type[ClientResponse] = ClientResponse,
+        ws_response_class: type[ClientWebSocketResponse[Any]] = ClientWebSocketResponse,
+        version: HttpVersion = HttpVersion11,
+        cookie_jar: CookieJar | None = None,
+        connector_owner: bool = True,
         raise_for_status: bool = False,
+        read_timeout: Any = _UNSET,
+        conn_timeout: float | None = None,
+        timeout: Any = _UNSET,
+        auto_decompress: bool = True,
+        trust_env: bool = False,
+        requote_redirect_url: bool = True,
+        trace_configs: Sequence[Any] | None = None,
+        read_bufsize: int = 2**16,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        fallback_charset_resolver: Callable[[ClientResponse, bytes], str] | None = None,
+        middlewares: Sequence[Any] = (),
+        ssl_shutdown_timeout: Any = _UNSET,
+        max_redirects: int = 10,
+        proxy_headers: HeadersArg = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
         if max_redirects < 0 or max_body_size <= 0:
             raise ValueError("max_redirects must be >= 0 and max_body_size > 0")
+        _refuse_unsupported(loop, request_class, version, trace_configs, middlewares, ssl_shutdown_timeout)
+        self._base_url = _base_url(base_url)
         self._connector = connector if connector is not None else TCPConnector()
         self._connector_owner = connector_owner
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers or {})
-        self._timeout = timeout
+        self._skip_auto_headers = frozenset(h.lower() for h in skip_auto_headers or ())
+        self._json_serialize: Callable[[Any], str | bytes] = json_serialize_bytes or json_serialize
+        self._response_class = response_class
+        self._auto_decompress = auto_decompress
+        self._head_limits = (max(max_line_size, max_field_size), max_headers)
+        self._fallback_charset = fallback_charset_resolver
+        self._timeout = session_timeout(timeout, read_timeout, conn_timeout)
         self._auth = auth
         self._ws_response_class = ws_response_class
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar()
@@ -247,7 +344,7 @@ class ClientSession:
         """
         coro = self._request(
             method.upper(),
-            _to_url(url),
+            url,
             params=params,
             data=data,
             json=json,
@@ -292,7 +389,7 @@ class ClientSession:
     async def _request(
         self,
         method: str,
-        url: URL,
+        raw_url: str | URL,
         *,
         params: Mapping[str, str] | None,
         data: DataArg,
@@ -305,13 +402,13 @@ class ClientSession:
         timeout: ClientTimeout,
         route: _Route,
     ) -> ClientResponse:
-        body, content_type = encode_body(data, json)
-        url = self._check_url(url, params, ("http", "https"))
+        body, content_type = encode_body(data, json, self._json_serialize)
+        url = self._check_url(self._build_url(raw_url), params, ("http", "https"))
         user_headers, auth = self._user_headers(url, headers, auth)
-        if content_type is not None and "Content-Type" not in user_headers:
-            user_headers["Content-Type"] = content_type
-        user_headers.setdefault("Accept", "*/*")
-        user_headers.setdefault("Accept-Encoding", "gzip, deflate")
+        if content_type is not None:
+            self._default(user_headers, "Content-Type", content_type)
+        self._default(user_headers, "Accept", "*/*")
+        self._default(user_headers, "Accept-Encoding", "gzip, deflate")
         if self._connector.force_close:
             user_headers["Connection"] = "close"
         deadline = deadline_after(timeout.total)
@@ -329,7 +426,7 @@ class ClientSession:
                 self._hop(url, request, route, proxy, timeout, reuse=True),
                 f"Request to {url} timed out (ClientTimeout.total)",
             )
-            response = ClientResponse(
+            response = self._response_class(
                 method,
                 url,
                 head,
@@ -338,6 +435,8 @@ class ClientSession:
                 history=tuple(history),
                 max_body_size=self._max_body_size,
                 read_until=deadline,
+                auto_decompress=self._auto_decompress,
+                fallback_charset_resolver=self._fallback_charset,
             )
             location = head.headers.get("Location")
             if not (allow_redirects and head.status in REDIRECT_STATUSES and location is not None):
@@ -381,13 +480,28 @@ class ClientSession:
             proxy_headers=merged,
         )
 
+    def _build_url(self, url: str | URL) -> URL:
+        """The caller's URL, joined to ``base_url`` when relative. Raises
+        ``ValueError`` for control characters (see ``_to_url``)."""
+        built = _to_url(url)
+        if self._base_url is not None and not built.absolute:
+            return self._base_url.join(built)
+        return built
+
+    def _default(self, headers: CIMultiDict[str], name: str, value: str) -> None:
+        """Add a default header unless the caller set it or ``skip_auto_headers`` names it."""
+        if name not in headers and name.lower() not in self._skip_auto_headers:
+            headers[name] = value
+
     def _check_url(self, url: URL, params: Mapping[str, str] | None, schemes: Sequence[str]) -> URL:
         if self._closed:
             raise RuntimeError("Session is closed")
         if params:
             url = url.extend_query(params)
-        if url.scheme not in schemes or not url.raw_host:
-            raise InvalidUrlClientError(url, f"is not a {' or '.join(s + '://' for s in schemes)} URL with a host")
+        if url.scheme not in schemes:
+            raise NonHttpUrlClientError(url, f"is not a {' or '.join(s + '://' for s in schemes)} URL")
+        if not url.raw_host:
+            raise InvalidUrlClientError(url, "is not a URL with a host")
         return url
 
     def _user_headers(
@@ -402,7 +516,7 @@ class ClientSession:
         url_auth = BasicAuth.from_url(url)
         if url_auth is not None and auth is not None:
             raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-        merged.setdefault("User-Agent", USER_AGENT)
+        self._default(merged, "User-Agent", USER_AGENT)
         chosen = auth or url_auth or self._auth
         if chosen is not None and "Authorization" in merged:
             raise ValueError("Cannot combine an Authorization header with AUTH argument or credentials encoded in URL")
@@ -470,9 +584,11 @@ class ClientSession:
                 reuse=reuse,
             ),
             f"Connection to {url} timed out (ClientTimeout.connect)",
+            ConnectionTimeoutError,
         )
         try:
             conn.protocol.read_timeout = timeout.sock_read
+            conn.protocol.set_limits(*self._head_limits)
             conn.transport.write(request)
             head = await conn.protocol.read_head()
             assert isinstance(head, ResponseHead)
@@ -490,7 +606,7 @@ class ClientSession:
         *,
         method: str = "GET",
         protocols: Sequence[str] = (),
-        timeout: ClientWSTimeout | float = DEFAULT_WS_TIMEOUT,
+        timeout: ClientWSTimeout | float | None = None,
         receive_timeout: float | None = None,
         autoclose: bool = True,
         autoping: bool = True,
@@ -501,13 +617,17 @@ class ClientSession:
         headers: HeadersArg = None,
         proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
-        proxy_headers: HeadersArg = None,
         ssl: SSLArg = True,
+        verify_ssl: bool | None = None,
+        fingerprint: bytes | None = None,
+        ssl_context: ssl_module.SSLContext | None = None,
         server_hostname: str | None = None,
-        max_msg_size: int = 4 * 1024 * 1024,
-        max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES,
+        proxy_headers: HeadersArg = None,
         compress: CompressArg = 0,
-    ) -> AwaitableContext[ClientWebSocketResponse]:
+        max_msg_size: int = 4 * 1024 * 1024,
+        decode_text: bool = True,
+        max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES,
+    ) -> AwaitableContext[ClientWebSocketResponse[Any]]:
         """Open a WebSocket (RFC 6455 §4.1); use with ``await`` or ``async with``.
 
         Args:
@@ -517,8 +637,8 @@ class ClientSession:
             timeout: ``ClientWSTimeout`` (seconds): ``ws_receive`` for
                 ``receive()``, ``ws_close`` for ``close()``, ``ws_handshake`` (10 s)
                 for connecting plus the handshake, redirects included. A float
-                sets ``ws_close``.
-            receive_timeout: overrides ``timeout.ws_receive`` (aiohttp's older name).
+                sets ``ws_close`` (deprecated, warns as aiohttp 3.14).
+            receive_timeout: overrides ``timeout.ws_receive`` (deprecated, warns).
             autoclose: answer the peer's close frame at once.
             autoping: answer pings at once and hide PING/PONG from ``receive()``.
             heartbeat: seconds of inbound silence before a ping; no data within
@@ -532,7 +652,9 @@ class ClientSession:
                 proxy reached with CONNECT; ``Proxy-Authorization`` goes only on
                 the CONNECT request.
             ssl: ``True`` (verify), ``False`` (no verification), an ``SSLContext``
-                or a ``Fingerprint``.
+                or a ``Fingerprint``; anything else raises ``TypeError``.
+                aiohttp's deprecated ``verify_ssl``, ``ssl_context`` and
+                ``fingerprint`` still work and warn.
             server_hostname: TLS SNI and certificate host name override.
             max_msg_size: largest message received, in bytes, inclusive (4 MiB;
                 0 = no limit); larger → close code 1009.
@@ -541,22 +663,19 @@ class ClientSession:
             compress: permessage-deflate (RFC 7692): 0 off (default); 9..15 as
                 aiohttp (window bits asked of the server); a ``PerMessageDeflate``
                 offer, or several in order of preference.
+            decode_text: ``False`` gives TEXT messages' data as UTF-8 ``bytes``
+                (for parsers such as orjson; still validated, RFC 6455 §8.1).
 
         Redirects (301/302/303/307/308) are followed up to the session's
         ``max_redirects``. Raises ``WSServerHandshakeError`` (status, headers,
         body), ``TooManyRedirects``, ``InvalidUrlRedirectClientError``,
         ``InvalidURL``, ``ClientConnectorError``, ``ClientHttpProxyError`` and
-        ``ServerTimeoutError``.
+        ``ServerTimeoutError``, all when awaited, never at the call (as
+        aiohttp: ``asyncio.wait_for(session.ws_connect(url), 5)`` works).
         """
-        if not isinstance(timeout, ClientWSTimeout):
-            timeout = ClientWSTimeout(ws_receive=None, ws_close=float(timeout))
-        if receive_timeout is not None:
-            timeout = attrs.evolve(timeout, ws_receive=receive_timeout)
-        coro = self._ws_connect(
-            _to_url(url),
+        options: dict[str, Any] = dict(
             method=method,
             protocols=protocols,
-            ws_timeout=timeout,
             autoclose=autoclose,
             autoping=autoping,
             heartbeat=heartbeat,
@@ -564,12 +683,25 @@ class ClientSession:
             origin=origin,
             params=params,
             headers=headers,
-            route=self._route(ssl, server_hostname, proxy, proxy_auth, proxy_headers),
             max_msg_size=max_msg_size,
             max_queue_bytes=max_queue_bytes,
-            offers=offers_from(compress),
+            decode_text=decode_text,
         )
-        return AwaitableContext(coro, _close_ws)
+
+        async def connect() -> ClientWebSocketResponse[Any]:
+            # Every check runs when awaited, as in aiohttp.
+            route = self._route(
+                merge_ssl(ssl, verify_ssl, ssl_context, fingerprint), server_hostname, proxy, proxy_auth, proxy_headers
+            )
+            return await self._ws_connect(
+                self._build_url(url),
+                ws_timeout=ws_timeout(timeout, receive_timeout),
+                route=route,
+                offers=offers_from(compress),
+                **options,
+            )
+
+        return AwaitableContext(connect(), _close_ws)
 
     async def _ws_connect(
         self,
@@ -589,7 +721,8 @@ class ClientSession:
         max_msg_size: int,
         max_queue_bytes: int | tuple[int, int],
         offers: tuple[PerMessageDeflate, ...],
-    ) -> ClientWebSocketResponse:
+        decode_text: bool,
+    ) -> ClientWebSocketResponse[Any]:
         url = self._check_url(url, params, tuple(_SCHEMES))
         url = url.with_scheme({"http": "ws", "https": "wss"}.get(url.scheme, url.scheme))
         seconds = _min_timeout(ws_timeout.ws_handshake, self._timeout.total)
@@ -617,7 +750,13 @@ class ClientSession:
         ws_conn.add_lost_callback(conn.release)
         ws_conn.take_over(conn.transport, conn.protocol)
         return self._ws_response_class(
-            ws_conn, headers=head.headers, protocol=chosen, timeout=ws_timeout, autoclose=autoclose, autoping=autoping
+            ws_conn,
+            headers=head.headers,
+            protocol=chosen,
+            timeout=ws_timeout,
+            autoclose=autoclose,
+            autoping=autoping,
+            decode_text=decode_text,
         )
 
     async def _ws_handshake(
@@ -687,11 +826,11 @@ async def _release_response(response: ClientResponse) -> None:
     response.release()
 
 
-async def _close_ws(ws: ClientWebSocketResponse) -> None:
+async def _close_ws(ws: ClientWebSocketResponse[Any]) -> None:
     await ws.close()
 
 
-def ws_connect(url: str | URL, **kwargs: Any) -> AwaitableContext[ClientWebSocketResponse]:
+def ws_connect(url: str | URL, **kwargs: Any) -> AwaitableContext[ClientWebSocketResponse[Any]]:
     """Open a WebSocket with a private ``ClientSession`` that closes with it.
 
     Takes the keyword arguments of ``ClientSession.ws_connect``, plus
@@ -703,7 +842,7 @@ def ws_connect(url: str | URL, **kwargs: Any) -> AwaitableContext[ClientWebSocke
     if "session_timeout" in kwargs:
         session_kwargs["timeout"] = kwargs.pop("session_timeout")
 
-    async def connect() -> ClientWebSocketResponse:
+    async def connect() -> ClientWebSocketResponse[Any]:
         session = ClientSession(**session_kwargs)
         try:
             ws = await session.ws_connect(url, **kwargs)

@@ -20,29 +20,37 @@ from yarl import URL
 
 from ._deadline import within
 from .connector import Connection
+from .formdata import FormData
 from .exceptions import ClientPayloadError, ClientResponseError, ContentTypeError
 from .http11 import ResponseHead
 from .models import RequestInfo
 
 __all__ = ("ClientResponse", "DataArg", "encode_body", "decode_body", "DEFAULT_MAX_BODY_SIZE")
 
-DataArg = Union[bytes, bytearray, memoryview, str, Mapping[str, Any], Iterable[tuple[str, Any]], None]
+DataArg = Union[bytes, bytearray, memoryview, str, FormData, Mapping[str, Any], Iterable[tuple[str, Any]], None]
 #: Largest response body read by ``ClientResponse.read()``, after decoding, in bytes (32 MiB).
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
 _DECODE_STEP = 256 * 1024
 
 
-def encode_body(data: DataArg, json: Any) -> tuple[bytes | None, str | None]:
+def encode_body(
+    data: DataArg, json: Any, dumps: Callable[[Any], str | bytes] = json_module.dumps
+) -> tuple[bytes | None, str | None]:
     """``(body, content_type)`` for ``data=`` or ``json=``: bytes as
     ``application/octet-stream``, str as UTF-8 ``text/plain``, a mapping or
-    pairs as ``application/x-www-form-urlencoded``, ``json=`` as
-    ``application/json``. Raises ``ValueError`` if both are given."""
+    pairs as ``application/x-www-form-urlencoded``, a ``FormData`` as it
+    encodes itself, ``json=`` as ``application/json`` through *dumps* (the
+    session's ``json_serialize``, or ``json_serialize_bytes`` when set).
+    Raises ``ValueError`` if both are given."""
     if data is not None and json is not None:
         raise ValueError("data and json parameters can not be used at the same time")
     if json is not None:
-        return json_module.dumps(json).encode("utf-8"), "application/json"
+        encoded = dumps(json)
+        return (encoded if isinstance(encoded, bytes) else encoded.encode("utf-8")), "application/json"
     if data is None:
         return None, None
+    if isinstance(data, FormData):
+        return data.encode()
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data), "application/octet-stream"
     if isinstance(data, str):
@@ -108,6 +116,8 @@ class ClientResponse:
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         keep_alive: bool = True,
         read_until: float | None = None,
+        auto_decompress: bool = True,
+        fallback_charset_resolver: Callable[[ClientResponse, bytes], str] | None = None,
     ) -> None:
         self.method = method
         self.url = url
@@ -129,6 +139,8 @@ class ClientResponse:
         self._max_body_size = max_body_size
         self._keep_alive = keep_alive and head.version >= (1, 1) and not _has_close(head)
         self._read_until = read_until
+        self._auto_decompress = auto_decompress
+        self._fallback_charset = fallback_charset_resolver
 
     def __repr__(self) -> str:
         return f"<ClientResponse({self.url}) [{self.status} {self.reason}]>"
@@ -187,12 +199,18 @@ class ClientResponse:
             conn.reuse()
         else:
             conn.close()
-        self._body = decode_body(raw, self.headers.get("Content-Encoding", ""), self._max_body_size)
+        coding = self.headers.get("Content-Encoding", "") if self._auto_decompress else ""
+        self._body = decode_body(raw, coding, self._max_body_size)
         return self._body
 
     def get_encoding(self) -> str:
-        """The body's text encoding: ``charset``, else UTF-8 (RFC 8259 for JSON)."""
-        return self.charset or "utf-8"
+        """The body's text encoding: ``charset``, else the session's
+        ``fallback_charset_resolver(response, body)``, else UTF-8 (RFC 8259 for JSON)."""
+        if self.charset:
+            return self.charset
+        if self._fallback_charset is not None and self._body is not None:
+            return self._fallback_charset(self, self._body)
+        return "utf-8"
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
         """The body decoded as text (``encoding`` or ``get_encoding()``)."""

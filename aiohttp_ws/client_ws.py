@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any, Callable, Generic, Literal, TypeVar, overload
 
 from multidict import CIMultiDictProxy
 
@@ -17,9 +17,15 @@ from .connection import WebSocketConnection
 from .deflate import DeflateParams
 from .exceptions import WSMessageTypeError
 from .frames import OP_BINARY, OP_PING, OP_PONG, OP_TEXT
-from .models import DEFAULT_WS_TIMEOUT, ClientWSTimeout, WSMessage, WSMsgType
+from .models import DEFAULT_WS_TIMEOUT, ClientWSTimeout, WSCloseCode, WSMessage, WSMsgType
 
-__all__ = ("WebSocketBase", "ClientWebSocketResponse")
+__all__ = ("WebSocketBase", "ClientWebSocketResponse", "ClientWSTimeout", "DEFAULT_WS_CLIENT_TIMEOUT")
+
+#: aiohttp's name for the default ``ClientWSTimeout`` (``ws_close=10``, ``ws_handshake=10``).
+DEFAULT_WS_CLIENT_TIMEOUT = DEFAULT_WS_TIMEOUT
+#: ``True`` (TEXT data is ``str``) or ``False`` (TEXT data is ``bytes``): the
+#: ``decode_text`` argument of ``ws_connect``, as aiohttp types it.
+_DecodeText = TypeVar("_DecodeText", bound=bool, covariant=True)
 
 #: After this many ``receive()`` calls on a closed connection, raise instead of
 #: returning CLOSED again (aiohttp's guard against busy loops).
@@ -34,8 +40,13 @@ def _as_bytes(data: bytes | bytearray | memoryview | str, what: str) -> bytes:
     raise TypeError(f"{what} must be bytes or str, got {type(data).__name__}")
 
 
-class WebSocketBase:
-    """The send/receive/close API shared by the client and the server role."""
+class WebSocketBase(Generic[_DecodeText]):
+    """The send/receive/close API shared by the client and the server role.
+
+    Generic in ``decode_text`` as aiohttp's ``ClientWebSocketResponse[bool]``:
+    with ``decode_text=False`` the data of TEXT messages is the UTF-8 ``bytes``
+    (validated all the same, RFC 6455 §8.1) instead of ``str``.
+    """
 
     def __init__(
         self,
@@ -45,12 +56,14 @@ class WebSocketBase:
         timeout: ClientWSTimeout = DEFAULT_WS_TIMEOUT,
         autoclose: bool = True,
         autoping: bool = True,
+        decode_text: bool = True,
     ) -> None:
         self._conn = conn
         self._protocol = protocol
         self._timeout = timeout
         self._autoclose = autoclose
         self._autoping = autoping
+        self._decode_text = decode_text
         self._closed_receives = 0
 
     # -- state -----------------------------------------------------------------
@@ -65,8 +78,16 @@ class WebSocketBase:
     def close_code(self) -> int | None:
         """The close code (RFC 6455 §7.1.5): the peer's (1005 for a close frame
         without one), the code of a failure (1002, 1007, 1009, ...), 1006 for an
-        abnormal end; ``None`` while open."""
-        return self._conn.core.close_code
+        abnormal end; ``None`` while open. A registered code is the
+        ``WSCloseCode`` member (``ws.close_code is WSCloseCode.OK``), others
+        (3000-4999) a plain ``int``, as in aiohttp."""
+        code = self._conn.core.close_code
+        if code is None:
+            return None
+        try:
+            return WSCloseCode(code)
+        except ValueError:
+            return code
 
     @property
     def close_reason(self) -> str:
@@ -109,7 +130,8 @@ class WebSocketBase:
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """Transport information (``"peername"``, ``"sockname"``, ``"ssl_object"``,
-        ``"peercert"``, ...), as ``asyncio.BaseTransport.get_extra_info``."""
+        ``"peercert"``, ``"socket"``, ...), as ``asyncio.BaseTransport.get_extra_info``;
+        *default* once the TCP connection has ended (after ``close()``)."""
         transport = self._conn.transport
         if transport is None:
             return default
@@ -150,6 +172,17 @@ class WebSocketBase:
     ) -> None:
         """Send ``dumps(data)`` as a TEXT message."""
         await self.send_str(dumps(data), compress=compress)
+
+    async def send_json_bytes(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], bytes],
+    ) -> None:
+        """Send ``dumps(data)``, which returns ``bytes`` (orjson's ``dumps``, say),
+        as a BINARY message (aiohttp 3.14's ``send_json_bytes``)."""
+        await self.send_bytes(dumps(data), compress=compress)
 
     async def send_frame(
         self, message: bytes, opcode: WSMsgType | int, compress: int | None = None, *, fin: bool = True
@@ -209,17 +242,29 @@ class WebSocketBase:
             self._closed_receives += 1
             if self._closed_receives > _CLOSED_RECEIVE_LIMIT:
                 raise RuntimeError("WebSocket connection is closed.")
+        elif msg.tp is WSMsgType.TEXT and not self._decode_text:
+            return WSMessage(WSMsgType.TEXT, msg.data.encode("utf-8"), msg.extra)
         return msg
 
     async def _receive_type(self, tp: WSMsgType, timeout: float | None) -> Any:
         msg = await self.receive(timeout)
         if msg.tp is not tp:
-            raise WSMessageTypeError(f"Received message {msg.tp}:{msg.data!r} is not {tp!r}")
+            raise WSMessageTypeError(f"Received message {msg.tp}:{msg.data!r} is not WSMsgType.{tp.name}")
         return msg.data
 
-    async def receive_str(self, *, timeout: float | None = None) -> str:
-        """The next message's text. Raises ``WSMessageTypeError`` if it is not TEXT."""
-        data: str = await self._receive_type(WSMsgType.TEXT, timeout)
+    @overload
+    async def receive_str(self: WebSocketBase[Literal[True]], *, timeout: float | None = None) -> str: ...
+
+    @overload
+    async def receive_str(self: WebSocketBase[Literal[False]], *, timeout: float | None = None) -> bytes: ...
+
+    @overload
+    async def receive_str(self: WebSocketBase[_DecodeText], *, timeout: float | None = None) -> str | bytes: ...
+
+    async def receive_str(self, *, timeout: float | None = None) -> str | bytes:
+        """The next message's text: ``str``, or its UTF-8 ``bytes`` with
+        ``decode_text=False``. Raises ``WSMessageTypeError`` if it is not TEXT."""
+        data: str | bytes = await self._receive_type(WSMsgType.TEXT, timeout)
         return data
 
     async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
@@ -228,13 +273,14 @@ class WebSocketBase:
         return data
 
     async def receive_json(
-        self, *, loads: Callable[[str], Any] = json.loads, timeout: float | None = None
+        self, *, loads: Callable[[Any], Any] = json.loads, timeout: float | None = None
     ) -> Any:
-        """``loads()`` of the next TEXT message. Raises ``WSMessageTypeError`` if it
-        is not TEXT, and whatever *loads* raises for bad JSON."""
-        return loads(await self.receive_str(timeout=timeout))
+        """``loads()`` of the next TEXT message's data (``str``, or ``bytes`` with
+        ``decode_text=False``). Raises ``WSMessageTypeError`` if it is not TEXT,
+        and whatever *loads* raises for bad JSON."""
+        return loads(await self._receive_type(WSMsgType.TEXT, timeout))
 
-    def __aiter__(self) -> WebSocketBase:
+    def __aiter__(self) -> WebSocketBase[_DecodeText]:
         return self
 
     async def __anext__(self) -> WSMessage:
@@ -244,7 +290,7 @@ class WebSocketBase:
             raise StopAsyncIteration
         return msg
 
-    async def __aenter__(self) -> WebSocketBase:
+    async def __aenter__(self) -> WebSocketBase[_DecodeText]:
         return self
 
     async def __aexit__(
@@ -256,7 +302,7 @@ class WebSocketBase:
         await self.close()
 
 
-class ClientWebSocketResponse(WebSocketBase):
+class ClientWebSocketResponse(WebSocketBase[_DecodeText]):
     """A client WebSocket opened by ``ClientSession.ws_connect``.
 
     Do not create it yourself. Besides the shared API it has ``status`` (101)
@@ -272,10 +318,13 @@ class ClientWebSocketResponse(WebSocketBase):
         timeout: ClientWSTimeout = DEFAULT_WS_TIMEOUT,
         autoclose: bool = True,
         autoping: bool = True,
+        decode_text: bool = True,
     ) -> None:
-        super().__init__(conn, protocol=protocol, timeout=timeout, autoclose=autoclose, autoping=autoping)
+        super().__init__(
+            conn, protocol=protocol, timeout=timeout, autoclose=autoclose, autoping=autoping, decode_text=decode_text
+        )
         self.status = 101
         self.headers = headers
 
-    async def __aenter__(self) -> ClientWebSocketResponse:
+    async def __aenter__(self) -> ClientWebSocketResponse[_DecodeText]:
         return self

@@ -147,7 +147,8 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         for msg in messages:
             tp = msg.tp
             if tp is _TEXT or tp is _BINARY:
-                self._deliver(msg, len(msg.data))
+                if not self._closing_locally:  # after our close(), unread data is dropped (aiohttp)
+                    self._deliver(msg, len(msg.data))
             elif tp is _CLOSE:
                 if not self._closing_locally:
                     self._deliver(msg, 0)
@@ -203,6 +204,7 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         for callback in self.lost_callbacks:
             callback()
         self.lost_callbacks.clear()
+        self.transport = None  # get_extra_info() gives its default from now on
 
     def add_lost_callback(self, callback: Callable[[], None]) -> None:
         """Call *callback* once the transport is gone (at once if it already is)."""
@@ -294,8 +296,8 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         core = self.core
         if core.close_received and not core.close_sent and not self.lost:
             await self.close(1000, b"", self._close_timeout)  # autoclose=False: reply now, as aiohttp
-        if core.state is State.CLOSED or core.close_received or self.lost:
-            return WS_CLOSED_MESSAGE
+        if core.state is State.CLOSED or core.close_received or core.close_sent or self.lost:
+            return WS_CLOSED_MESSAGE  # nothing more can come: the close handshake has begun
         if self._waiter is not None:
             raise RuntimeError("Concurrent call to receive() is not allowed")
         fut: asyncio.Future[WSMessage] = self._loop.create_future()
@@ -421,6 +423,8 @@ class WebSocketConnection(asyncio.BufferedProtocol):
             data = self.core.send_frame(payload, opcode, fin=fin)
         except InvalidStateError as exc:
             raise ClientConnectionResetError("Cannot write to closing transport") from exc
+        if not data:  # a pong after the peer's close frame: nothing is due
+            return
         self._write(data)
         await self._drain()
 
@@ -485,11 +489,15 @@ class WebSocketConnection(asyncio.BufferedProtocol):
             self._finish_failure()
             return False
         if self.lost or core.close_sent or core.state is State.CLOSED:
+            deadline = None if timeout is None else self._loop.time() + timeout
             if not self.lost and core.close_sent and not self._closed_fut.done():
                 await asyncio.wait({self._closed_fut}, timeout=timeout)
+            if not self.lost and self._closed_fut.done():
+                await self._wait_lost(deadline)  # the peer closed first: TCP ends soon (§7.1.1)
             return False
         data = core.send_close(code, reason)
         self._closing_locally = not core.close_received
+        self._discard_unread()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             self._waiter = None
@@ -499,15 +507,31 @@ class WebSocketConnection(asyncio.BufferedProtocol):
             self._write(data)
         except ClientConnectionResetError:
             return True
-        if self.closed:  # the peer's close frame had arrived already (autoclose=False)
-            self._on_closed()
-        else:
-            done, _ = await asyncio.wait({self._closed_fut}, timeout=timeout)
-            if not done:
-                self.fail(ServerTimeoutError(f"No close frame received within {timeout} seconds"))
-                return True
-        await self._wait_lost(deadline)
+        try:
+            if self.closed:  # the peer's close frame had arrived already (autoclose=False)
+                self._on_closed()
+            else:
+                done, _ = await asyncio.wait({self._closed_fut}, timeout=timeout)
+                if not done:
+                    self.fail(ServerTimeoutError(f"No close frame received within {timeout} seconds"))
+                    return True
+            await self._wait_lost(deadline)
+        except asyncio.CancelledError:
+            self.abort()  # as aiohttp: a cancelled close() leaves the connection closed, not half-open
+            raise
         return True
+
+    def _discard_unread(self) -> None:
+        """The application closed: data messages it has not read are dropped
+        (aiohttp's behaviour) and reading resumes so the peer's close frame
+        can arrive."""
+        if self._queue:
+            self._queue = collections.deque(m for m in self._queue if m.tp is not _TEXT and m.tp is not _BINARY)
+        self._queued = 0
+        if self._reading_paused:
+            self._reading_paused = False
+            if self.transport is not None and not self.lost:
+                self.transport.resume_reading()
 
     async def _wait_lost(self, deadline: float | None) -> None:
         remaining = None if deadline is None else max(0.0, deadline - self._loop.time())

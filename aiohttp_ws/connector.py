@@ -20,20 +20,24 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .exceptions import (
-    ClientConnectorCertificateError,
+    ClientConnectorDNSError,
     ClientConnectorError,
-    ClientConnectorSSLError,
     ClientHttpProxyError,
     ClientProxyConnectionError,
+    ClientSSLError,
+    ConnectionTimeoutError,
     HttpProcessingError,
     ServerFingerprintMismatch,
-    ServerTimeoutError,
 )
 from .http11 import ResponseHead, serialize_request
 from .http_proto import HttpHeadProtocol
 from .models import BasicAuth, RequestInfo
 
-__all__ = ("SSLArg", "Fingerprint", "ConnectionKey", "Connection", "BaseConnector", "TCPConnector", "UnixConnector")
+__all__ = (
+    "ClientConnectorCertificateError",
+    "ClientConnectorSSLError",
+    "SSLArg",
+    "Fingerprint", "ConnectionKey", "Connection", "BaseConnector", "TCPConnector", "UnixConnector")
 
 
 class Fingerprint:
@@ -160,6 +164,14 @@ class _Limiter:
                 fut.set_result(None)
 
 
+class ClientConnectorSSLError(ClientSSLError, ssl_module.SSLError):
+    """The TLS handshake failed for a reason other than the certificate."""
+
+
+class ClientConnectorCertificateError(ClientSSLError, ssl_module.CertificateError):
+    """The server's certificate did not verify (``ssl.SSLCertVerificationError``)."""
+
+
 def _connect_error(host: str, port: int, is_ssl: bool, exc: BaseException, proxy: bool = False) -> ClientConnectorError:
     if isinstance(exc, ssl_module.SSLCertVerificationError):
         return ClientConnectorCertificateError(host, port, is_ssl, exc)
@@ -167,6 +179,8 @@ def _connect_error(host: str, port: int, is_ssl: bool, exc: BaseException, proxy
         return ClientConnectorSSLError(host, port, is_ssl, exc)
     if proxy:
         return ClientProxyConnectionError(host, port, is_ssl, exc)
+    if isinstance(exc, socket.gaierror):
+        return ClientConnectorDNSError(host, port, is_ssl, exc)
     return ClientConnectorError(host, port, is_ssl, exc)
 
 
@@ -290,7 +304,7 @@ class BaseConnector:
         Waits for a free slot first. *timeout* (seconds) bounds the TCP and
         TLS connects and the CONNECT exchange. Raises ``ClientConnectorError``
         (or its TLS and proxy subclasses), ``ClientHttpProxyError``,
-        ``ServerFingerprintMismatch`` and ``ServerTimeoutError``.
+        ``ServerFingerprintMismatch`` and ``ConnectionTimeoutError``.
         """
         if self._closed:
             raise RuntimeError("Connector is closed.")
@@ -308,7 +322,7 @@ class BaseConnector:
             )
         except asyncio.TimeoutError as exc:
             self._limiter.release(key)
-            raise ServerTimeoutError(f"Connection timeout to host {host}:{port}") from exc
+            raise ConnectionTimeoutError(f"Connection timeout to host {host}:{port}") from exc
         except BaseException:
             self._limiter.release(key)
             raise

@@ -6,15 +6,19 @@
     ├── ClientConnectionError
     │   ├── ClientOSError (also OSError)
     │   │   └── ClientConnectorError
+    │   │       ├── ClientConnectorDNSError: the host name did not resolve
     │   │       ├── ClientProxyConnectionError
-    │   │       ├── ClientConnectorSSLError
-    │   │       └── ClientConnectorCertificateError
+    │   │       └── ClientSSLError
+    │   │           ├── ClientConnectorSSLError (also ssl.SSLError; in connector.py)
+    │   │           └── ClientConnectorCertificateError (also ssl.CertificateError; in connector.py)
     │   ├── ClientConnectionResetError (also ConnectionResetError)
     │   ├── ClientPayloadError
     │   └── ServerConnectionError
     │       ├── ServerDisconnectedError
     │       ├── ServerFingerprintMismatch
     │       └── ServerTimeoutError (also TimeoutError)
+    │           ├── ConnectionTimeoutError: connecting took too long
+    │           └── SocketTimeoutError: a read took too long (sock_read)
     ├── ClientResponseError
     │   ├── WSServerHandshakeError
     │   ├── ClientHttpProxyError
@@ -22,8 +26,12 @@
     │   └── ContentTypeError
     ├── InvalidURL (also ValueError)
     │   └── InvalidUrlClientError
-    │       └── InvalidUrlRedirectClientError
+    │       └── InvalidUrlRedirectClientError (also RedirectClientError)
     │           └── InsecureRedirectError: https/wss → plaintext refused
+    ├── RedirectClientError
+    ├── NonHttpUrlClientError: a scheme other than http(s)/ws(s)
+    │   └── NonHttpUrlRedirectClientError (also RedirectClientError)
+    ├── UploadAbortedError
     ├── WSMessageTypeError (also TypeError)
     ├── HttpProcessingError: malformed HTTP/1.1 (RFC 9112) with an HTTP status
     │   ├── BadHttpMessage
@@ -82,16 +90,18 @@ class ClientConnectorError(ClientOSError):
         )
 
 
+class ClientConnectorDNSError(ClientConnectorError):
+    """The host name could not be resolved (``socket.gaierror``)."""
+
+
 class ClientProxyConnectionError(ClientConnectorError):
     """Could not connect to the proxy itself (``host``/``port`` are the proxy's)."""
 
 
-class ClientConnectorSSLError(ClientConnectorError):
-    """The TLS handshake failed for a reason other than the certificate."""
-
-
-class ClientConnectorCertificateError(ClientConnectorError):
-    """The server's certificate did not verify (``ssl.SSLCertVerificationError``)."""
+class ClientSSLError(ClientConnectorError):
+    """The TLS handshake failed (base of ``ClientConnectorSSLError`` and
+    ``ClientConnectorCertificateError``, which ``connector.py`` defines: they
+    also derive from ``ssl`` classes, which the Sans-I/O core never imports)."""
 
 
 class ClientConnectionResetError(ClientConnectionError, ConnectionResetError):
@@ -133,6 +143,15 @@ class ClientPayloadError(ClientConnectionError):
 
 class ServerTimeoutError(ServerConnectionError, TimeoutError):
     """A deadline passed: handshake, heartbeat pong or close handshake."""
+
+
+class ConnectionTimeoutError(ServerTimeoutError):
+    """Getting a connection took longer than ``ClientTimeout.connect`` or
+    ``sock_connect`` seconds."""
+
+
+class SocketTimeoutError(ServerTimeoutError):
+    """No bytes of a response arrived for ``ClientTimeout.sock_read`` seconds."""
 
 
 class ClientResponseError(ClientError):
@@ -215,10 +234,36 @@ class InvalidUrlClientError(InvalidURL):
     """A URL given to a request cannot be used."""
 
 
-class InvalidUrlRedirectClientError(InvalidUrlClientError):
+class RedirectClientError(ClientError):
+    """Base of the errors about a redirect's ``Location`` (aiohttp's name)."""
+
+
+class NonHttpUrlClientError(ClientError):
+    """A URL whose scheme is not ``http``/``https``/``ws``/``wss``."""
+
+    def __init__(self, url: Any, description: str = "") -> None:
+        self.url = url
+        self.description = description
+        super().__init__(url, description)
+
+    def __str__(self) -> str:
+        return f"{self.url} {self.description}".strip()
+
+
+class InvalidUrlRedirectClientError(InvalidUrlClientError, RedirectClientError):
     """A redirect's ``Location`` cannot be followed: malformed (too long, bad
-    IPv6 literal, bad percent-encoding), not HTTP(S)/WS(S), or a downgrade
-    from ``https``/``wss`` to plaintext."""
+    IPv6 literal, bad percent-encoding), or a downgrade from ``https``/``wss``
+    to plaintext."""
+
+
+class NonHttpUrlRedirectClientError(NonHttpUrlClientError, RedirectClientError):
+    """A redirect's ``Location`` has a scheme we do not follow (``ftp:``, ``data:``, ...)."""
+
+
+class UploadAbortedError(ClientError):
+    """A request body was not sent whole (aiohttp's name). Never raised here:
+    request bodies are ``bytes`` written with the head in one write; the
+    name exists so that code catching it runs."""
 
 
 class InsecureRedirectError(InvalidUrlRedirectClientError):

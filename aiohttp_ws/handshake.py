@@ -87,11 +87,13 @@ class ClientHandshake:
         self.extensions = tuple(extensions)
         self.deflate: DeflateParams | None = None
         fields: CIMultiDict[str] = CIMultiDict(headers)
-        fields["Host"] = host
-        fields["Upgrade"] = "websocket"
-        fields["Connection"] = "Upgrade"
+        # As aiohttp: the caller's Host, Upgrade, Connection and
+        # Sec-WebSocket-Version win; the key is always fresh (RFC 6455 §4.1).
+        fields.setdefault("Host", host)
+        fields.setdefault("Upgrade", "websocket")
+        fields.setdefault("Connection", "Upgrade")
         fields["Sec-WebSocket-Key"] = self.key
-        fields["Sec-WebSocket-Version"] = "13"
+        fields.setdefault("Sec-WebSocket-Version", "13")
         if self.protocols:
             fields["Sec-WebSocket-Protocol"] = ", ".join(self.protocols)
         if self.extensions:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import cast
 
-from .exceptions import ClientPayloadError, HttpProcessingError, ServerDisconnectedError, ServerTimeoutError
-from .http11 import MAX_BODY_SIZE, BodyReader, Head, HeadParser, ResponseHead
+from .exceptions import ClientPayloadError, HttpProcessingError, ServerDisconnectedError, SocketTimeoutError
+from .http11 import MAX_BODY_SIZE, MAX_HEADERS, MAX_LINE_SIZE, BodyReader, Head, HeadParser, ResponseHead
 
 __all__ = ("HttpHeadProtocol",)
 
@@ -23,7 +23,11 @@ class HttpHeadProtocol(asyncio.Protocol):
 
     def __init__(self, *, is_response: bool) -> None:
         self._is_response = is_response
-        self._parser: HeadParser | None = HeadParser(is_response=is_response)
+        #: Limits of the next heads read (bytes per line, header fields); the
+        #: session sets them per request (``max_line_size``, ``max_headers``).
+        self.max_line_size = MAX_LINE_SIZE
+        self.max_headers = MAX_HEADERS
+        self._parser: HeadParser | None = self._new_parser()
         self._waiter: asyncio.Future[Head] = asyncio.get_running_loop().create_future()
         self._extra = bytearray()
         self._body: BodyReader | None = None
@@ -37,10 +41,19 @@ class HttpHeadProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._received_since_reset = 0
 
+    def set_limits(self, max_line_size: int, max_headers: int) -> None:
+        """Limits of the heads read from now on: bytes per line, header fields."""
+        self.max_line_size, self.max_headers = max_line_size, max_headers
+        if self._parser is not None:
+            self._parser.max_line_size, self._parser.max_headers = max_line_size, max_headers
+
+    def _new_parser(self) -> HeadParser:
+        return HeadParser(is_response=self._is_response, max_line_size=self.max_line_size, max_headers=self.max_headers)
+
     def reset(self) -> None:
         """Get ready for the next response on this connection (keep-alive, or
         the origin's head after a proxy's CONNECT answer)."""
-        self._parser = HeadParser(is_response=self._is_response)
+        self._parser = self._new_parser()
         self._waiter = asyncio.get_running_loop().create_future()
         self._body = None
         self._body_waiter = None
@@ -63,7 +76,7 @@ class HttpHeadProtocol(asyncio.Protocol):
 
     def _read_timed_out(self) -> None:
         self._timer = None
-        exc = ServerTimeoutError(f"Timeout on reading data from socket ({self.read_timeout} s)")
+        exc = SocketTimeoutError(f"Timeout on reading data from socket ({self.read_timeout} s)")
         self._fail_waiter(exc)
         self._finish_body(exc)
 
@@ -91,7 +104,7 @@ class HttpHeadProtocol(asyncio.Protocol):
             head = parser.feed(data)
             while head is not None and self._is_interim(head):
                 leftover = parser.leftover
-                parser = self._parser = HeadParser(is_response=True)
+                parser = self._parser = self._new_parser()
                 head = parser.feed(leftover)
         except Exception as exc:  # a malformed head: fail the waiter once
             self._parser = None
@@ -142,7 +155,7 @@ class HttpHeadProtocol(asyncio.Protocol):
         """The whole body that follows *head*, and whether the connection can
         carry another response afterwards. Raises ``ClientPayloadError`` for a
         body over *limit* bytes, cut short or badly framed, and
-        ``ServerTimeoutError`` after ``read_timeout`` seconds without data."""
+        ``SocketTimeoutError`` after ``read_timeout`` seconds without data."""
         try:
             reader = BodyReader(head, limit=limit, method=method)
             if not reader.done:

@@ -26,6 +26,10 @@ __all__ = (
     "ClientTimeout",
     "BasicAuth",
     "RequestInfo",
+    "HttpVersion",
+    "HttpVersion10",
+    "HttpVersion11",
+    "encode_basic_auth",
 )
 
 
@@ -198,6 +202,24 @@ class BasicAuth(NamedTuple):
         if url.user is None:
             return None
         return cls(url.user, url.password or "", encoding=encoding)
+
+
+class HttpVersion(NamedTuple):
+    """An HTTP version ``(major, minor)`` (aiohttp's ``HttpVersion``)."""
+
+    major: int
+    minor: int
+
+
+HttpVersion10 = HttpVersion(1, 0)
+HttpVersion11 = HttpVersion(1, 1)
+
+
+def encode_basic_auth(login: str, password: str = "", encoding: str = "latin1") -> str:
+    """The ``Authorization`` value for HTTP Basic credentials (RFC 7617),
+    ``"Basic <base64>"``: aiohttp 3.14's helper, same as ``BasicAuth(...).encode()``.
+    Raises ``ValueError`` if *login* contains ``:``."""
+    return BasicAuth(login, password, encoding).encode()
 
 
 @attrs.frozen

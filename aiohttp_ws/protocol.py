@@ -418,8 +418,14 @@ class WebSocketProtocol:
         return self._control(OP_PONG, payload)
 
     def _control(self, opcode: int, payload: bytes) -> bytes:
+        """Bytes of a ping or pong. A pong once the peer's close frame has
+        arrived is ``b""``: no answer is due any more (RFC 6455 §5.5.2), so an
+        application answering pings by hand (``autoping=False``) is not
+        raised at for a ping read just before the peer closed."""
         if len(payload) > MAX_CONTROL_PAYLOAD:
             raise ValueError(f"control frame payload is {len(payload)} bytes; at most 125 are allowed")
+        if opcode == OP_PONG and self.close_received:
+            return b""
         if self.close_sent or self.state is State.CLOSED:
             raise InvalidStateError(f"cannot send in state {self.state.name}")
         return self._frame(opcode, payload)

@@ -14,7 +14,7 @@ import re
 from multidict import CIMultiDict
 from yarl import URL
 
-from .exceptions import InsecureRedirectError, InvalidUrlRedirectClientError
+from .exceptions import InsecureRedirectError, InvalidUrlRedirectClientError, NonHttpUrlRedirectClientError
 
 __all__ = (
     "REDIRECT_STATUSES",
@@ -50,8 +50,8 @@ def next_url(current: URL, location: str, *, websocket: bool) -> URL:
     For a WebSocket handshake (*websocket*) the result has a ``ws``/``wss``
     scheme; otherwise it must be ``http``/``https``. Raises
     ``InvalidUrlRedirectClientError`` for a value that is too long, has bad
-    percent-encoding, a bad IPv6 literal or port, no host, or another scheme,
-    and ``InsecureRedirectError`` for a redirect from ``https``/``wss`` to
+    percent-encoding, a bad IPv6 literal or port, or no host,
+    ``NonHttpUrlRedirectClientError`` for another scheme, and ``InsecureRedirectError`` for a redirect from ``https``/``wss`` to
     plaintext.
     """
     if len(location) > MAX_LOCATION_SIZE:
@@ -70,8 +70,10 @@ def next_url(current: URL, location: str, *, websocket: bool) -> URL:
     except (ValueError, TypeError, UnicodeError) as exc:
         raise InvalidUrlRedirectClientError(location, f"is not a valid Location: {exc}") from None
     schemes = _WS_FOR if websocket else _HTTP_FOR
-    if target.scheme not in schemes or not host:
-        raise InvalidUrlRedirectClientError(location, "is not an HTTP(S) or WS(S) URL with a host")
+    if target.scheme not in schemes:
+        raise NonHttpUrlRedirectClientError(location, "is not an HTTP(S) or WS(S) URL")
+    if not host:
+        raise InvalidUrlRedirectClientError(location, "is not a URL with a host")
     target = target.with_scheme(schemes[target.scheme]).with_fragment(None)
     if _SECURE[current.scheme] and not _SECURE[target.scheme]:
         raise InsecureRedirectError(location, f"refused: a redirect from {current.scheme} to plaintext")

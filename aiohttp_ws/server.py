@@ -12,7 +12,7 @@ import asyncio
 import logging
 import socket
 import ssl as ssl_module
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any, Awaitable, Callable, Literal, Sequence
 
 from ._context import AwaitableContext
 from .client_ws import WebSocketBase
@@ -32,7 +32,7 @@ logger = logging.getLogger("aiohttp_ws.server")
 Handler = Callable[["ServerWebSocket"], Awaitable[None]]
 
 
-class ServerWebSocket(WebSocketBase):
+class ServerWebSocket(WebSocketBase[Literal[True]]):
     """The server side of one WebSocket; ``request`` is the upgrade request."""
 
     def __init__(self, conn: WebSocketConnection, *, request: RequestHead, **kwargs: Any) -> None:

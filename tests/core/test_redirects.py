@@ -6,7 +6,7 @@ import pytest
 from multidict import CIMultiDict
 from yarl import URL
 
-from aiohttp_ws import InsecureRedirectError, InvalidUrlRedirectClientError
+from aiohttp_ws import InsecureRedirectError, NonHttpUrlRedirectClientError
 from aiohttp_ws.redirects import next_url, origin, redirect_method, strip_credentials
 
 
@@ -34,7 +34,7 @@ def test_downgrade_refused(current: str, location: str) -> None:
 
 
 def test_websocket_schemes_not_followed_by_plain_requests() -> None:
-    with pytest.raises(InvalidUrlRedirectClientError):
+    with pytest.raises(NonHttpUrlRedirectClientError):
         next_url(URL("http://h/"), "ws://h/", websocket=False)
 
 
