@@ -17,9 +17,30 @@ from .connection import WebSocketConnection
 from .deflate import DeflateParams
 from .exceptions import WSMessageTypeError
 from .frames import OP_BINARY, OP_PING, OP_PONG, OP_TEXT
-from .models import DEFAULT_WS_TIMEOUT, ClientWSTimeout, WSCloseCode, WSMessage, WSMsgType
+from .models import (
+    DEFAULT_WS_TIMEOUT,
+    WS_CLOSED_MESSAGE,
+    WS_CLOSING_MESSAGE,
+    ClientWSTimeout,
+    WSCloseCode,
+    WSMessage,
+    WSMsgType,
+)
 
-__all__ = ("WebSocketBase", "ClientWebSocketResponse", "ClientWSTimeout", "DEFAULT_WS_CLIENT_TIMEOUT")
+__all__ = (
+    "WebSocketBase",
+    "ClientWebSocketResponse",
+    "ClientWSTimeout",
+    "DEFAULT_WS_CLIENT_TIMEOUT",
+    "DEFAULT_JSON_ENCODER",
+    "DEFAULT_JSON_DECODER",
+    "WS_CLOSED_MESSAGE",
+    "WS_CLOSING_MESSAGE",
+)
+
+#: The default ``dumps`` of ``send_json`` and ``loads`` of ``receive_json`` (aiohttp's names).
+DEFAULT_JSON_ENCODER: Callable[[Any], str] = json.dumps
+DEFAULT_JSON_DECODER: Callable[[str], Any] = json.loads
 
 #: aiohttp's name for the default ``ClientWSTimeout`` (``ws_close=10``, ``ws_handshake=10``).
 DEFAULT_WS_CLIENT_TIMEOUT = DEFAULT_WS_TIMEOUT
