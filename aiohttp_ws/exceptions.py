@@ -218,8 +218,8 @@ class ContentTypeError(ClientResponseError):
     """``ClientResponse.json()`` got a body whose Content-Type is not JSON."""
 
 
-class InvalidURL(ClientError, ValueError):
-    """The URL cannot be used (bad scheme, no host)."""
+class _AboutUrl(ClientError):
+    """An error about one URL: ``url`` and ``description``."""
 
     def __init__(self, url: Any, description: str = "") -> None:
         self.url = url
@@ -228,6 +228,10 @@ class InvalidURL(ClientError, ValueError):
 
     def __str__(self) -> str:
         return f"{self.url} {self.description}".strip()
+
+
+class InvalidURL(_AboutUrl, ValueError):
+    """The URL cannot be used (malformed, no host)."""
 
 
 class InvalidUrlClientError(InvalidURL):
@@ -238,16 +242,8 @@ class RedirectClientError(ClientError):
     """Base of the errors about a redirect's ``Location`` (aiohttp's name)."""
 
 
-class NonHttpUrlClientError(ClientError):
+class NonHttpUrlClientError(_AboutUrl):
     """A URL whose scheme is not ``http``/``https``/``ws``/``wss``."""
-
-    def __init__(self, url: Any, description: str = "") -> None:
-        self.url = url
-        self.description = description
-        super().__init__(url, description)
-
-    def __str__(self) -> str:
-        return f"{self.url} {self.description}".strip()
 
 
 class InvalidUrlRedirectClientError(InvalidUrlClientError, RedirectClientError):

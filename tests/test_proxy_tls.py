@@ -4,7 +4,6 @@ downgrades, with trustme certificates."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import pathlib
 import socket

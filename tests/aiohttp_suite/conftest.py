@@ -39,7 +39,6 @@ class AiohttpClientAdapter:
         while self._websockets:
             await self._websockets.pop().close()
         await self.session.close()
-        await self.server.close()
 
 
 class _Tracked:
@@ -80,13 +79,13 @@ async def aiohttp_server() -> AsyncIterator[Callable[..., Awaitable[TestServer]]
 
 
 @pytest.fixture
-async def aiohttp_client() -> AsyncIterator[Callable[..., Awaitable[AiohttpClientAdapter]]]:
+async def aiohttp_client(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+) -> AsyncIterator[Callable[..., Awaitable[AiohttpClientAdapter]]]:
     clients: list[AiohttpClientAdapter] = []
 
     async def start(app: web.Application, *, server_kwargs: dict[str, Any] | None = None) -> AiohttpClientAdapter:
-        server = TestServer(app, host="127.0.0.1", **(server_kwargs or {}))
-        await server.start_server()
-        client = AiohttpClientAdapter(server)
+        client = AiohttpClientAdapter(await aiohttp_server(app, **(server_kwargs or {})))
         clients.append(client)
         return client
 

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import collections
 import json
-import os
 import sys
 import time
 from typing import Any, Sequence

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from aiohttp_ws.exceptions import InvalidPayloadError, PayloadTooBig, ProtocolError
 from aiohttp_ws.frames import (
     OP_BINARY,
-    OP_CLOSE,
     OP_CONTINUATION,
     OP_PING,
     OP_PONG,
