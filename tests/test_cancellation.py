@@ -1,0 +1,110 @@
+"""Cancellation at every await of the client API, as users write it
+(``asyncio.wait_for`` around each call), against real sockets: afterwards the
+connection is either still usable or closed, and no socket is left open."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable
+
+import pytest
+
+import aiohttp_ws
+from aiohttp_ws import WSMsgType
+
+from .conftest import RawServer, Script, accept, read_client_frame, server_frame
+
+
+async def test_wait_for_around_ws_connect_closes_the_socket(
+    raw_server: Callable[[Script], Awaitable[RawServer]],
+) -> None:
+    eof = asyncio.get_running_loop().create_future()
+
+    async def slow_101(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        eof.set_result(await reader.read())  # b"" once the client gives up
+
+    server = await raw_server(slow_101)
+    async with aiohttp_ws.ClientSession() as session:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(session.ws_connect(server.url), 0.2)
+        assert await asyncio.wait_for(eof, 5) == b""
+        assert not session.connector._conns  # nothing kept
+
+
+async def test_wait_for_around_receive_loses_no_message(
+    raw_server: Callable[[Script], Awaitable[RawServer]],
+) -> None:
+    go = asyncio.Event()
+
+    async def late_message(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        await go.wait()
+        writer.write(server_frame(0x1, b"late"))
+        await read_client_frame(reader)  # the close frame
+        writer.write(server_frame(0x8, b"\x03\xe8"))
+
+    server = await raw_server(late_message)
+    async with aiohttp_ws.ws_connect(server.url) as ws:
+        for _ in range(3):
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(ws.receive(), 0.05)
+        assert not ws.closed
+        go.set()
+        assert await asyncio.wait_for(ws.receive_str(), 5) == "late"
+    assert ws.close_code == 1000
+
+
+async def test_wait_for_around_close_leaves_it_closed(
+    raw_server: Callable[[Script], Awaitable[RawServer]],
+) -> None:
+    eof = asyncio.get_running_loop().create_future()
+
+    async def never_answers_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        await read_client_frame(reader)
+        eof.set_result(await reader.read())
+
+    server = await raw_server(never_answers_close)
+    ws = await aiohttp_ws.ws_connect(server.url)
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(ws.close(), 0.2)
+    assert ws.closed and ws.close_code == 1006  # aborted, not half-open
+    assert await asyncio.wait_for(eof, 5) == b""
+    assert (await ws.receive()).type is WSMsgType.CLOSED
+
+
+async def test_wait_for_around_a_blocked_send_then_close(
+    raw_server: Callable[[Script], Awaitable[RawServer]],
+) -> None:
+    async def never_reads(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        await asyncio.sleep(30)
+
+    server = await raw_server(never_reads)
+    ws = await aiohttp_ws.ws_connect(server.url, timeout=aiohttp_ws.ClientWSTimeout(ws_close=0.3))
+    with pytest.raises(asyncio.TimeoutError):
+        for _ in range(1000):  # fills the kernel buffers, then the transport's, then waits for drain
+            await asyncio.wait_for(ws.send_bytes(bytes(256 * 1024)), 0.5)
+    assert not ws.closed  # a cancelled send is not a failed connection
+    assert await ws.close() is True  # the peer never answers: aborted after ws_close
+    assert ws.closed and ws.close_code == 1006
+    assert isinstance(ws.exception(), aiohttp_ws.ServerTimeoutError)
+
+
+async def test_exception_inside_async_with_closes_with_1000(
+    raw_server: Callable[[Script], Awaitable[RawServer]],
+) -> None:
+    seen: list[tuple[int, bytes]] = []
+
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        seen.append(await read_client_frame(reader))
+        writer.write(server_frame(0x8, seen[-1][1][:2]))
+
+    server = await raw_server(record)
+    with pytest.raises(ZeroDivisionError):
+        async with aiohttp_ws.ClientSession() as session:
+            async with session.ws_connect(server.url) as ws:
+                1 / 0
+    assert seen == [(0x8, b"\x03\xe8")] and ws.closed
