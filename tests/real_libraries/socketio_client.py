@@ -60,6 +60,29 @@ async def refused(dead_url: str) -> str:
     return "connected?"
 
 
+async def reconnect(url: str) -> None:
+    """Stay connected while the server restarts: print ``connected N`` at each
+    connect (the test restarts the server after the first), then the echo
+    answered over the second connection."""
+    sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.1, reconnection_delay_max=0.5)
+    connects = 0
+    second = asyncio.Event()
+
+    @sio.event
+    async def connect() -> None:
+        nonlocal connects
+        connects += 1
+        print(f"connected {connects}", flush=True)
+        if connects == 2:
+            second.set()
+
+    await sio.connect(url, transports=["websocket"], wait_timeout=10)
+    await asyncio.wait_for(second.wait(), 30)
+    ack = await sio.call("echo", "after restart", timeout=10)
+    await sio.disconnect()
+    print(json.dumps({"connects": connects, "ack": ack}), flush=True)
+
+
 async def main(url: str, dead_url: str) -> None:
     result = {
         "aiohttp_is_ours": sys.modules["aiohttp"] is aiohttp_ws,
@@ -71,4 +94,7 @@ async def main(url: str, dead_url: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    if sys.argv[1] == "reconnect":
+        asyncio.run(reconnect(sys.argv[2]))
+    else:
+        asyncio.run(main(sys.argv[1], sys.argv[2]))

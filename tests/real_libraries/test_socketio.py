@@ -21,8 +21,8 @@ import pytest
 socketio = pytest.importorskip("socketio")
 
 
-@pytest.fixture
-async def socketio_server() -> AsyncIterator[str]:
+def socketio_app() -> aiohttp.web.Application:
+    """A python-socketio server on aiohttp.web: echo with ack, push, kick."""
     sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=10_000_000)
     app = aiohttp.web.Application()
     sio.attach(app)
@@ -39,10 +39,19 @@ async def socketio_server() -> AsyncIterator[str]:
     async def kick(sid: str) -> None:
         await sio.disconnect(sid)
 
-    runner = aiohttp.web.AppRunner(app)
+    return app
+
+
+async def start(port: int = 0) -> aiohttp.web.AppRunner:
+    runner = aiohttp.web.AppRunner(socketio_app(), shutdown_timeout=0.5)
     await runner.setup()
-    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    await aiohttp.web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+@pytest.fixture
+async def socketio_server() -> AsyncIterator[str]:
+    runner = await start()
     yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     await runner.cleanup()
 
@@ -69,3 +78,25 @@ async def test_python_socketio_async_client_on_aiohttp_ws(socketio_server: str) 
         assert run["pushed"] == [{"got": "hello"}]
         assert run["kicked"] is True
     assert result["refused"] == "ConnectionError"
+
+
+@pytest.mark.timeout(90)
+async def test_python_socketio_reconnects_after_the_server_restarts() -> None:
+    runner = await start()
+    port = runner.addresses[0][1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.real_libraries.socketio_client", "reconnect", f"http://127.0.0.1:{port}",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"connected 1"
+        await runner.cleanup()  # the server goes away under a connected client...
+        runner = await start(port)  # ...and comes back on the same port
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        await runner.cleanup()
+    assert proc.returncode == 0, err.decode()[-3000:]
+    lines = out.decode().strip().splitlines()
+    assert lines[0] == "connected 2"
+    assert json.loads(lines[-1]) == {"connects": 2, "ack": "after restart"}
