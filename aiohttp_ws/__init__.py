@@ -6,7 +6,7 @@ client WebSocket API.
 
 __version__ = "0.1.0"
 
-from . import client_exceptions, client_ws, hdrs, http, http_websocket
+from . import client_exceptions, client_ws, hdrs, http, http_websocket, typedefs
 from .client import ClientSession, request, ws_connect
 from .client_reqrep import ClientResponse
 from .client_ws import ClientWebSocketResponse
@@ -156,5 +156,6 @@ __all__ = (
     "http_websocket",
     "request",
     "serve",
+    "typedefs",
     "ws_connect",
 )

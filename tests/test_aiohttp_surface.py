@@ -61,10 +61,19 @@ MISSING: dict[str, str] = {
     "ws_ext_parse": "aiohttp's extension-header helper; deflate.negotiate_client is ours",
 }
 
-MODULES = ["client_exceptions", "client_ws", "hdrs", "http", "http_websocket"]
+MODULES = ["client_exceptions", "client_ws", "hdrs", "http", "http_websocket", "typedefs"]
+#: aiohttp.typedefs has no __all__; its aliases are these (Handler and Middleware type aiohttp.web).
+TYPEDEFS = {
+    "Byteish", "DEFAULT_JSON_DECODER", "DEFAULT_JSON_ENCODER", "JSONBytesEncoder", "JSONDecoder", "JSONEncoder",
+    "LooseCookies", "LooseCookiesIterables", "LooseCookiesMappings", "LooseHeaders", "PathLike", "Query",
+    "RawHeaders", "StrOrURL",
+}
 
 
 def public_names(module: Any) -> set[str]:
+    if module.__name__ == "aiohttp.typedefs":
+        assert TYPEDEFS | {"Handler", "Middleware"} <= set(dir(module))
+        return TYPEDEFS
     names = getattr(module, "__all__", None)
     if names is None:  # aiohttp.client_ws and aiohttp.hdrs have no __all__
         names = [
