@@ -78,13 +78,16 @@ def _scratch_buffer() -> bytearray:
     return buf
 
 
-def _take_buffer(size: int) -> bytearray:
-    """A buffer of at least *size* bytes, from the thread's spares if one fits."""
+def _take_buffer(size: int, received: int) -> bytearray:
+    """A buffer for a frame of *size* bytes of which *received* have arrived:
+    a spare of the thread's that holds the whole frame (memory already there),
+    else a new one of twice the bytes received (never what a peer merely
+    declares: the buffer grows with the bytes, see ``get_buffer``)."""
     spares: list[bytearray] = getattr(_scratch, "spares", [])
     for i, buf in enumerate(spares):
         if len(buf) >= size:
             return spares.pop(i)
-    return bytearray(size)
+    return bytearray(min(size, 2 * received))
 
 
 def _give_back(buf: bytearray) -> None:
@@ -285,7 +288,10 @@ class FrameParser:
             self._in_scratch = True
             return memoryview(self._buf)
         pending = self._pending
-        need = pending[2] + pending[3] - self._end if pending is not None else 0
+        # Room for the rest of the frame, but at most as much as has arrived:
+        # the buffer at most doubles per read, so memory follows the bytes
+        # received, never the payload length a peer declares.
+        need = min(pending[2] + pending[3] - self._end, self._end - self._pos) if pending is not None else 0
         self._reserve(max(need, MIN_READ))
         return memoryview(self._buf)[self._end :]
 
@@ -297,14 +303,19 @@ class FrameParser:
         """After parsing: move the bytes of a partial frame out of the shared
         scratch buffer into this parser's own (a no-op outside scratch mode)."""
         if not self._in_scratch:
+            if self._pos == self._end and self._buf:  # idle again: hold nothing
+                if len(self._buf) > READ_SIZE:
+                    _give_back(self._buf)
+                self._buf = bytearray()
+                self._pos = self._end = 0
             return
         self._in_scratch = False
         pos = self._pos
         left = self._end - pos
         pending = self._pending
         frame_end = pending[2] + pending[3] if pending is not None else 0
-        if frame_end - pos > READ_SIZE:  # a big frame: a spare buffer that holds all of it
-            buf = _take_buffer(frame_end - pos)
+        if frame_end - pos > READ_SIZE:  # a big frame: a spare buffer, or room that grows with it
+            buf = _take_buffer(frame_end - pos, left)
             buf[:left] = memoryview(self._buf)[pos : self._end]
             self._buf = buf
         else:
