@@ -141,7 +141,7 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         core = self.core
         if self._heartbeat:
             self._last_rx = self._loop.time()
-        out = core.data_to_send()
+        out = core.data_to_send(hold_pongs=self._write_paused)
         if out and self.transport is not None:
             self.transport.write(b"".join(out))
         for msg in messages:
@@ -218,6 +218,9 @@ class WebSocketConnection(asyncio.BufferedProtocol):
 
     def resume_writing(self) -> None:
         self._write_paused = False
+        out = self.core.data_to_send()  # the pong held while writing was paused
+        if out and self.transport is not None and not self.lost:
+            self.transport.write(b"".join(out))
         for fut in self._drain_waiters:
             if not fut.done():
                 fut.set_result(None)

@@ -105,6 +105,7 @@ class WebSocketProtocol:
         self.codec = DeflateCodec(deflate, is_client=is_client) if deflate is not None else None
         self._parser = FrameParser(expect_masked=not is_client, allowed_rsv=0x40 if deflate else 0)
         self._out: list[bytes] = []
+        self._pongs: list[bytes] = []  # payloads of pings not answered yet, oldest first
         self._frag_opcode = 0
         self._frag_compressed = False
         self._frag_parts: list[Any] = []
@@ -122,9 +123,25 @@ class WebSocketProtocol:
             raise InvalidStateError(f"cannot open a connection in state {self.state.name}")
         self.state = State.OPEN
 
-    def data_to_send(self) -> list[bytes]:
-        """Take the bytes the protocol produced on its own (replies, failures)."""
+    def data_to_send(self, hold_pongs: bool = False) -> list[bytes]:
+        """Take the bytes the protocol produced on its own: pongs, then the close reply.
+
+        *hold_pongs*: the transport cannot take more now (its write buffer is
+        over the high-water mark). Pongs then stay here and only the answer
+        to the most recent ping is kept (RFC 6455 §5.5.3), so a ping flood
+        from a peer that does not read costs one pending pong, not a growing
+        buffer; call again once writing resumes. Pongs still pending once a
+        close frame went out are dropped (§5.5.1: nothing follows it).
+        """
         out = self._out
+        pongs = self._pongs
+        if pongs:
+            if hold_pongs and not out:
+                del pongs[:-1]
+                return []
+            self._pongs = []
+            if not self.close_sent or out:
+                out[:0] = [self._frame(OP_PONG, payload) for payload in pongs]
         self._out = []
         return out
 
@@ -288,7 +305,7 @@ class WebSocketProtocol:
     def _on_control(self, opcode: int, payload: bytes) -> WSMessage:
         if opcode == OP_PING:
             if self.autoping and self.state is State.OPEN:
-                self._out.append(self._frame(OP_PONG, payload))
+                self._pongs.append(payload)
             return WSMessage(WSMsgType.PING, payload, None)
         if opcode == OP_PONG:
             return WSMessage(WSMsgType.PONG, payload, None)

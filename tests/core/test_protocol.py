@@ -350,3 +350,27 @@ def test_text_validated_while_arriving_is_decoded_once_and_whole(cut: int) -> No
         msgs = c.receive_data(data[:cut]) + c.receive_data(data[cut : cut + 7]) + c.receive_data(data[cut + 7 :])
         assert msgs == [WSMessage(WSMsgType.TEXT, text, None)]
         assert c.receive_data(frame(OP_TEXT, b"next")) == [WSMessage(WSMsgType.TEXT, "next", None)]
+
+
+def test_pongs_held_while_the_transport_is_full_keep_only_the_latest() -> None:
+    c = client()
+    c.receive_data(b"".join(frame(OP_PING, b"%d" % i) for i in range(1000)))
+    assert c.data_to_send(hold_pongs=True) == []  # nothing written while the peer does not read
+    c.receive_data(frame(OP_PING, b"last"))
+    assert c.data_to_send(hold_pongs=True) == []
+    assert sent_frames(c.data_to_send(), masked=True) == [(OP_PONG, b"last")]  # RFC 6455 §5.5.3
+    assert c.data_to_send() == []
+
+
+def test_held_pong_goes_out_before_the_close_reply_and_never_after() -> None:
+    c = client()
+    c.receive_data(frame(OP_PING, b"p"))
+    assert c.data_to_send(hold_pongs=True) == []
+    c.receive_data(frame(OP_CLOSE, b"\x03\xe8"))
+    sent = sent_frames(c.data_to_send(hold_pongs=True), masked=True)
+    assert sent == [(OP_PONG, b"p"), (OP_CLOSE, b"\x03\xe8")]
+    c2 = client()
+    c2.receive_data(frame(OP_PING, b"p"))
+    assert c2.data_to_send(hold_pongs=True) == []
+    c2.send_close(1000)
+    assert c2.data_to_send() == []  # our close frame went out: no pong after it

@@ -1,0 +1,64 @@
+"""Peers that flood: pings while never reading, endless 1xx heads."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from typing import Awaitable, Callable
+
+import aiohttp_ws
+
+from ..conftest import RawServer, Script, accept, read_client_frame, server_frame
+from .conftest import rss_bytes
+
+MiB = 1024 * 1024
+
+
+async def test_ping_flood_from_a_peer_that_never_reads_stays_bounded(
+    raw_server: Callable[[Script], Awaitable[RawServer]],
+) -> None:
+    """125-byte pings as fast as the client takes them, nothing read for 3 s:
+    the client's write buffer and RSS stay bounded, and once the peer reads it
+    gets the pong of its latest ping (RFC 6455 §5.5.3)."""
+    sent: list[bytes] = []
+    answered: list[bytes] = []
+
+    async def flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        loop = asyncio.get_running_loop()
+        stop = loop.time() + 3
+        i = 0
+        while loop.time() < stop:
+            batch = []
+            for _ in range(200):
+                payload = i.to_bytes(8, "big") * 15 + b"12345"  # 125 bytes
+                batch.append(server_frame(0x9, payload))
+                i += 1
+            sent.append(payload)
+            writer.write(b"".join(batch))
+            await writer.drain()
+        while True:  # now read: the pongs the client kept for us
+            opcode, payload = await read_client_frame(reader)
+            if opcode == 0xA:
+                answered.append(payload)
+                if payload == sent[-1]:
+                    writer.write(server_frame(0x8, b"\x03\xe8"))
+                    await read_client_frame(reader)
+                    return
+
+    server = await raw_server(flood)
+    gc.collect()
+    before = rss_bytes()
+    worst_buffer = 0
+    async with aiohttp_ws.ws_connect(server.url) as ws:
+        transport = ws._conn.transport
+        for _ in range(30):
+            await asyncio.sleep(0.1)
+            worst_buffer = max(worst_buffer, transport.get_write_buffer_size())
+        growth = rss_bytes() - before
+        msg = await asyncio.wait_for(ws.receive(), 10)
+        assert msg.type is aiohttp_ws.WSMsgType.CLOSE
+    assert len(sent) * 200 > 10_000  # it really was a flood
+    assert worst_buffer < MiB, worst_buffer  # before: grew by ~20 MB/s
+    assert growth < 16 * MiB, growth
+    assert answered and answered[-1] == sent[-1]
