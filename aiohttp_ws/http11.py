@@ -76,8 +76,10 @@ class HeadParser:
         max_headers: most header fields (default 128).
 
     ``feed(data)`` returns the head once its empty line has arrived, else
-    ``None``; ``leftover`` then holds the bytes that followed the head. A lone
-    LF is accepted as a line end (RFC 9112 §2.2). Raises ``LineTooLong``,
+    ``None``; ``leftover`` then holds the bytes that followed the head, and
+    ``feed(b"")`` parses the next head from them (interim 1xx responses in
+    one read cost linear time, nothing is copied per head). A lone LF is
+    accepted as a line end (RFC 9112 §2.2). Raises ``LineTooLong``,
     ``TooManyHeaders`` or ``BadHttpMessage`` (all ``HttpProcessingError``).
     """
 
@@ -92,14 +94,19 @@ class HeadParser:
         self.max_line_size = max_line_size
         self.max_headers = max_headers
         self._buf = bytearray()
+        self._start = 0  # where the bytes not yet parsed begin in _buf
         self._lines: list[bytes] = []
-        self.leftover = b""
+
+    @property
+    def leftover(self) -> bytes:
+        """The bytes received after the last head returned, not yet parsed."""
+        return bytes(self._buf[self._start :])
 
     def feed(self, data: bytes) -> Head | None:
         """Feed bytes; return the head when complete."""
         buf = self._buf
         buf += data
-        start = 0
+        start = self._start
         while True:
             nl = buf.find(b"\n", start)
             if nl < 0:
@@ -113,13 +120,14 @@ class HeadParser:
             if not line:
                 if not self._lines:
                     continue  # RFC 9112 §2.2: ignore empty lines before the start line
-                self.leftover = bytes(buf[start:])
-                del buf[:]
-                return self._parse(self._lines)
+                lines, self._lines = self._lines, []
+                self._start = start
+                return self._parse(lines)
             if len(self._lines) > self.max_headers:
                 raise TooManyHeaders(f"more than {self.max_headers} header fields")
             self._lines.append(line)
         del buf[:start]
+        self._start = 0
         if len(buf) > self.max_line_size + 1:
             raise LineTooLong(f"line over {self.max_line_size} bytes")
         return None

@@ -7,10 +7,21 @@ from __future__ import annotations
 import asyncio
 from typing import cast
 
-from .exceptions import ClientPayloadError, HttpProcessingError, ServerDisconnectedError, SocketTimeoutError
+from .exceptions import (
+    BadHttpMessage,
+    ClientPayloadError,
+    HttpProcessingError,
+    ServerDisconnectedError,
+    SocketTimeoutError,
+)
 from .http11 import MAX_BODY_SIZE, MAX_HEADERS, MAX_LINE_SIZE, BodyReader, Head, HeadParser, ResponseHead
 
-__all__ = ("HttpHeadProtocol",)
+__all__ = ("HttpHeadProtocol", "MAX_INTERIM_RESPONSES")
+
+#: Interim (1xx other than 101) responses accepted before the final one; one
+#: more fails the head with ``BadHttpMessage`` (``WSServerHandshakeError`` for
+#: a handshake). Servers send one or two (100 Continue, 103 Early Hints).
+MAX_INTERIM_RESPONSES = 32
 
 
 class HttpHeadProtocol(asyncio.Protocol):
@@ -40,6 +51,7 @@ class HttpHeadProtocol(asyncio.Protocol):
         self.read_timeout: float | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._received_since_reset = 0
+        self._interim = 0  # interim responses seen before the current head
 
     def set_limits(self, max_line_size: int, max_headers: int) -> None:
         """Limits of the heads read from now on: bytes per line, header fields."""
@@ -58,6 +70,7 @@ class HttpHeadProtocol(asyncio.Protocol):
         self._body = None
         self._body_waiter = None
         self._received_since_reset = 0
+        self._interim = 0  # interim responses seen before the current head
         self._cancel_timer()
         if self._extra:
             pending = bytes(self._extra)
@@ -103,9 +116,10 @@ class HttpHeadProtocol(asyncio.Protocol):
         try:
             head = parser.feed(data)
             while head is not None and self._is_interim(head):
-                leftover = parser.leftover
-                parser = self._parser = self._new_parser()
-                head = parser.feed(leftover)
+                self._interim += 1
+                if self._interim > MAX_INTERIM_RESPONSES:
+                    raise BadHttpMessage(f"more than {MAX_INTERIM_RESPONSES} interim (1xx) responses")
+                head = parser.feed(b"")  # the next head, from the bytes after this one
         except Exception as exc:  # a malformed head: fail the waiter once
             self._parser = None
             self._fail_waiter(exc)

@@ -341,9 +341,9 @@ def _slow_scripts() -> dict[str, Script]:
 
     async def interim(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
-        while True:
+        while True:  # slowly, under MAX_INTERIM_RESPONSES within the deadline
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)
 
     return {"silent": silent, "dribble": dribble, "interim": interim}
 

@@ -170,3 +170,15 @@ def test_serialize_round_trip_and_injection_refused() -> None:
         serialize_request("GE T", "/", [])
     with pytest.raises(ValueError):
         serialize_response(200, "OK\r\nX: y", [])
+
+
+def test_several_heads_in_one_read_come_out_one_by_one() -> None:
+    parser = HeadParser(is_response=True)
+    data = b"HTTP/1.1 100 Continue\r\n\r\n" * 3 + b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x00"
+    statuses = []
+    head = parser.feed(data)
+    while head is not None:
+        statuses.append(head.status)
+        head = parser.feed(b"") if head.status == 100 else None
+    assert statuses == [100, 100, 100, 101]
+    assert parser.leftover == b"\x81\x00"

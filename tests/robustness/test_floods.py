@@ -6,10 +6,21 @@ import asyncio
 import gc
 from typing import Awaitable, Callable
 
+import pytest
+
 import aiohttp_ws
 
-from ..conftest import RawServer, Script, accept, read_client_frame, server_frame
-from .conftest import rss_bytes
+from ..conftest import (
+    RawServer,
+    Script,
+    accept,
+    accept_for,
+    finish_close,
+    read_client_frame,
+    read_request,
+    server_frame,
+)
+from .conftest import LagMeter, rss_bytes
 
 MiB = 1024 * 1024
 
@@ -62,3 +73,45 @@ async def test_ping_flood_from_a_peer_that_never_reads_stays_bounded(
     assert worst_buffer < MiB, worst_buffer  # before: grew by ~20 MB/s
     assert growth < 16 * MiB, growth
     assert answered and answered[-1] == sent[-1]
+
+
+async def test_interim_response_flood_fails_fast_without_stalling_the_loop(
+    raw_server: Callable[[Script], Awaitable[RawServer]], lag: LagMeter
+) -> None:
+    """10,000 '100 Continue' heads before the 101: parsed in linear time,
+    refused after MAX_INTERIM_RESPONSES with a clear error, loop never stalled."""
+
+    async def interim_flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n" * 10_000)
+        await writer.drain()
+        await reader.read()
+
+    server = await raw_server(interim_flood)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    with pytest.raises(aiohttp_ws.WSServerHandshakeError, match="interim"):
+        await aiohttp_ws.ws_connect(server.url)
+    assert loop.time() - start < 1.0
+    assert lag.worst < 0.1, lag.worst  # before: up to 3.2 s
+
+
+async def test_interim_responses_up_to_the_bound_are_skipped(
+    raw_server: Callable[[Script], Awaitable[RawServer]],
+) -> None:
+    from aiohttp_ws.http_proto import MAX_INTERIM_RESPONSES
+
+    async def interim_then_101(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        headers = await read_request(reader)
+        writer.write(
+            b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n" * MAX_INTERIM_RESPONSES
+            + b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + f"Sec-WebSocket-Accept: {accept_for(headers)}\r\n\r\n".encode()
+            + server_frame(0x1, b"after the 1xx")
+        )
+        await finish_close(reader, writer)
+
+    server = await raw_server(interim_then_101)
+    async with aiohttp_ws.ws_connect(server.url) as ws:
+        assert await ws.receive_str() == "after the 1xx"
+
