@@ -64,7 +64,9 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         heartbeat: seconds without inbound data before a ping is sent; if no
             data (the pong or anything else) arrives within ``heartbeat / 2``
             seconds more, the connection fails with ``ServerTimeoutError`` and
-            close code 1006. ``None`` disables it.
+            close code 1006. ``None`` disables it. Time spent with reading
+            paused for a full queue is not silence: the check waits until
+            ``heartbeat / 2`` seconds after reading resumes.
         max_queue_bytes: high-water mark in payload bytes (characters for text)
             of messages waiting for ``receive()``, or ``(high, low)``.
         close_timeout: seconds to wait for the peer to end TCP after the close
@@ -104,6 +106,7 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         self._hb_handle: asyncio.TimerHandle | None = None
         self._last_rx = 0.0
         self._ping_at = 0.0
+        self._resumed_at = 0.0  # when reading last resumed after a pause for a full queue
         self.lost_callbacks: list[Callable[[], None]] = []
         self._deflate_lock: asyncio.Lock | None = None
         self._failure_timer: asyncio.TimerHandle | None = None
@@ -278,10 +281,14 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         if msg.tp is _TEXT or msg.tp is _BINARY:
             self._queued -= len(msg.data)
             if self._reading_paused and self._queued <= self._low:
-                self._reading_paused = False
-                if self.transport is not None and not self.lost:
-                    self.transport.resume_reading()
+                self._resume_reading()
         return msg
+
+    def _resume_reading(self) -> None:
+        self._reading_paused = False
+        self._resumed_at = self._loop.time()
+        if self.transport is not None and not self.lost:
+            self.transport.resume_reading()
 
     @property
     def queued_bytes(self) -> int:
@@ -459,6 +466,13 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         if self._last_rx > self._ping_at:
             self._hb_handle = self._loop.call_at(self._last_rx + heartbeat, self._hb_fire)
             return
+        # Our own read pause (a full receive queue) keeps the pong in the kernel
+        # buffer: wait while paused, then heartbeat / 2 more after resuming.
+        now = self._loop.time()
+        if self._reading_paused or now < self._resumed_at + heartbeat / 2:
+            later = now if self._reading_paused else self._resumed_at
+            self._hb_handle = self._loop.call_at(later + heartbeat / 2, self._hb_check)
+            return
         self.fail(ServerTimeoutError(f"No PONG received after {heartbeat / 2} seconds"))
 
     def fail(self, exc: BaseException, code: int = 1006) -> None:
@@ -532,9 +546,7 @@ class WebSocketConnection(asyncio.BufferedProtocol):
             self._queue = collections.deque(m for m in self._queue if m.tp is not _TEXT and m.tp is not _BINARY)
         self._queued = 0
         if self._reading_paused:
-            self._reading_paused = False
-            if self.transport is not None and not self.lost:
-                self.transport.resume_reading()
+            self._resume_reading()
 
     async def _wait_lost(self, deadline: float | None) -> None:
         remaining = None if deadline is None else max(0.0, deadline - self._loop.time())
