@@ -371,6 +371,7 @@ class DeflateCodec:
         self.can_compress = self.local_bits >= 9
         self._compressor: zlib._Compress | None = None
         self._decompressor: zlib._Decompress | None = None
+        self._after_final = b""  # bytes of the message after a DEFLATE block with BFINAL set
 
     def compress(self, data: bytes) -> bytes:
         """Deflate one whole message, without the 4-byte tail (§7.2.1). With
@@ -392,44 +393,64 @@ class DeflateCodec:
         dec = self._decompressor
         if dec is None:
             dec = self._decompressor = zlib.decompressobj(-self.remote_bits)
+        budget = _UNLIMITED if limit is None else limit
         try:
-            if limit is None:
-                out = dec.decompress(data)
-                if final and not dec.eof:
-                    out += dec.decompress(_TAIL)
-            else:
-                parts = _inflate_bounded(dec, data, limit, [])
-                if final and not dec.eof:
-                    _inflate_bounded(dec, _TAIL, limit, parts)
-                out = b"".join(parts)
-        except (zlib.error, PayloadTooBig) as exc:
+            parts: list[bytes] = []
+            rest = data if dec.eof else _inflate_bounded(dec, data, budget, parts)
+            if dec.eof:
+                self._check_after_final(rest, final)
+            elif final:
+                _inflate_bounded(dec, _TAIL, budget, parts)
+        except (zlib.error, PayloadTooBig, InvalidPayloadError) as exc:
             self._decompressor = None
-            if isinstance(exc, PayloadTooBig):
+            self._after_final = b""
+            if isinstance(exc, (PayloadTooBig, InvalidPayloadError)):
                 raise
             raise InvalidPayloadError(f"invalid compressed data: {exc} (RFC 7692 §7.2.2)") from exc
         if final and (self.remote_reset or dec.eof):
             self._decompressor = None
-        return out
+        return b"".join(parts)
+
+    def _check_after_final(self, rest: bytes, final: bool) -> None:
+        """After a DEFLATE block with BFINAL set (RFC 7692 §7.2.3.4) only an
+        empty stored block may follow (``00``, completed by the ``00 00 ff ff``
+        tail). Anything else, such as more DEFLATE streams, would be dropped
+        by zlib; it fails the connection (1007) instead of truncating."""
+        after = self._after_final + rest
+        if len(after) > 8:
+            raise InvalidPayloadError("compressed data after the final DEFLATE block (RFC 7692 §7.2.3.4)")
+        self._after_final = after
+        if final:
+            self._after_final = b""
+            check = zlib.decompressobj(-15)
+            if check.decompress(after + _TAIL) or check.unused_data:
+                raise InvalidPayloadError("compressed data after the final DEFLATE block (RFC 7692 §7.2.3.4)")
 
 
 #: Input is fed to zlib in slices of this size, so ``unconsumed_tail`` copies stay small.
 _IN_CHUNK = 64 * 1024
 #: Most output asked of zlib per call: a bomb costs at most the limit plus this.
 _OUT_CHUNK = 256 * 1024
+#: The output bound when no ``max_msg_size`` applies.
+_UNLIMITED = 1 << 62
 
 
-def _inflate_bounded(dec: zlib._Decompress, data: bytes, limit: int, parts: list[bytes]) -> list[bytes]:
+def _inflate_bounded(dec: zlib._Decompress, data: bytes, limit: int, parts: list[bytes]) -> bytes:
     """Inflate *data* into *parts* until they would hold more than *limit*
-    bytes; then raise ``PayloadTooBig`` having produced at most ``limit + 1``."""
+    bytes; then raise ``PayloadTooBig`` having produced at most ``limit + 1``.
+    Returns the bytes of *data* after the end of the DEFLATE stream (BFINAL),
+    if it ended, else ``b""``."""
     produced = sum(map(len, parts))
     view = memoryview(data)
     for start in range(0, len(view), _IN_CHUNK):
         pending: bytes | memoryview = view[start : start + _IN_CHUNK]
-        while pending and not dec.eof:
+        while pending:
             piece = dec.decompress(pending, min(limit - produced + 1, _OUT_CHUNK))
             produced += len(piece)
             if produced > limit:
                 raise PayloadTooBig(f"decompressed message exceeds max_msg_size ({limit} bytes left)")
             parts.append(piece)
+            if dec.eof:
+                return bytes(dec.unused_data) + bytes(view[start + _IN_CHUNK :])
             pending = dec.unconsumed_tail
-    return parts
+    return b""

@@ -309,3 +309,41 @@ def test_invalid_utf8_inside_compressed_text_is_1007() -> None:
     client, _ = deflating_pair()
     msgs = client.receive_data(build_frame(OP_TEXT, codec.compress(b"ok \xc3\x28"), mask=False, rsv1=True))
     assert msgs[-1].data.code == 1007
+
+
+def raw_deflate_final(data: bytes) -> bytes:
+    """*data* as one complete raw DEFLATE stream (last block with BFINAL set)."""
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return comp.compress(data) + comp.flush(zlib.Z_FINISH)
+
+
+@pytest.mark.parametrize("limit", [None, 10_000_000])
+def test_bfinal_block_then_empty_stored_block_is_accepted(limit: int | None) -> None:
+    """RFC 7692 §7.2.3.4: "Hello" in a block with BFINAL set, then 0x00."""
+    payload = bytes([0xF3, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00, 0x00])
+    (dec, _) = pair(DeflateParams())
+    assert dec.decompress(payload, final=True, limit=limit) == b"Hello"
+    assert dec.decompress(raw_deflate_final(b"again"), final=True, limit=limit) == b"again"
+
+
+@pytest.mark.parametrize("limit", [None, 10_000_000])
+@pytest.mark.parametrize("split", [None, 7, 64 * 1024 + 3])
+def test_many_complete_deflate_streams_in_one_message_fail_never_truncate(limit: int | None, split: int | None) -> None:
+    """50,000 streams of 16 bytes each, concatenated: zlib stops at the first
+    BFINAL; the message must fail with 1007, not arrive as 16 bytes of 800,000."""
+    payload = b"".join(raw_deflate_final(i.to_bytes(4, "big") * 4) for i in range(50_000))
+    (dec, _) = pair(DeflateParams())
+    with pytest.raises(InvalidPayloadError):
+        if split is None:
+            dec.decompress(payload, final=True, limit=limit)
+        else:
+            dec.decompress(payload[:split], final=False, limit=limit)
+            dec.decompress(payload[split:], final=True, limit=limit)
+
+
+def test_many_deflate_streams_fail_the_connection_with_1007() -> None:
+    client, _server = deflating_pair()
+    payload = b"".join(raw_deflate_final(bytes(16)) for _ in range(1000))
+    msgs = client.receive_data(build_frame(OP_BINARY, payload, mask=False, rsv1=True))
+    assert [m.tp for m in msgs] == [WSMsgType.ERROR]
+    assert client.close_code == 1007
