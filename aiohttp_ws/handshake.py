@@ -17,7 +17,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from .deflate import DeflateParams, NegotiationError, PerMessageDeflate, format_offers, negotiate_client, negotiate_server
 from .exceptions import WSServerHandshakeError
-from .http11 import RequestHead, ResponseHead, serialize_request, serialize_response
+from .http11 import RequestHead, ResponseHead, is_token, serialize_request, serialize_response
 from .models import RequestInfo
 
 __all__ = (
@@ -66,7 +66,8 @@ class ClientHandshake:
         extensions: permessage-deflate offers, in order of preference (RFC 7692 §5).
 
     After ``process_response``, ``deflate`` holds the negotiated
-    permessage-deflate parameters, or ``None``.
+    permessage-deflate parameters, or ``None``. Raises ``ValueError`` for a
+    subprotocol that is not an RFC 9110 token (``"a, b"`` would offer two).
     """
 
     def __init__(
@@ -83,6 +84,9 @@ class ClientHandshake:
     ) -> None:
         self.key = key or generate_key()
         self.protocols = tuple(protocols)
+        for protocol in self.protocols:
+            if not isinstance(protocol, str) or not is_token(protocol):
+                raise ValueError(f"subprotocol {protocol!r} is not a token (RFC 6455 §4.1, RFC 9110 §5.6.2)")
         self.request_info = request_info
         self.extensions = tuple(extensions)
         self.deflate: DeflateParams | None = None

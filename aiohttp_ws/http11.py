@@ -25,6 +25,7 @@ __all__ = (
     "ResponseHead",
     "HeadParser",
     "BodyReader",
+    "is_token",
     "serialize_request",
     "serialize_response",
 )
@@ -235,6 +236,12 @@ class BodyReader:
         else:
             self.until_eof = True
 
+    @property
+    def declared_length(self) -> int | None:
+        """The body length ``Content-Length`` announces, or ``None`` (chunked,
+        close-delimited, or no body)."""
+        return None if self._chunked or self.until_eof or self.done and not self._remaining else self._remaining
+
     def feed(self, data: bytes) -> bool:
         """Feed bytes of the body; return whether reading is finished."""
         if self.done:
@@ -311,8 +318,13 @@ class BodyReader:
             self.done = True
 
 
+def is_token(value: str) -> bool:
+    """Whether *value* is an RFC 9110 §5.6.2 token (a header name, a method, a subprotocol)."""
+    return _STR_TOKEN.fullmatch(value) is not None
+
+
 def _check_token(kind: str, value: str) -> None:
-    if not _STR_TOKEN.fullmatch(value):
+    if not is_token(value):
         raise ValueError(f"invalid HTTP {kind} {value!r}")
 
 

@@ -172,6 +172,9 @@ class HttpHeadProtocol(asyncio.Protocol):
         ``SocketTimeoutError`` after ``read_timeout`` seconds without data."""
         try:
             reader = BodyReader(head, limit=limit, method=method)
+            declared = reader.declared_length
+            if declared is not None and declared > limit:
+                raise ClientPayloadError(f"Response body of {declared} bytes is larger than {limit} bytes")
             if not reader.done:
                 await self._read_into(reader)
         except HttpProcessingError as exc:
@@ -199,10 +202,15 @@ class HttpHeadProtocol(asyncio.Protocol):
             self._body = None
 
     async def read_body(self, head: ResponseHead, *, limit: int = MAX_BODY_SIZE, method: str = "GET") -> bytes:
-        """Up to *limit* bytes of the body that follows *head* (RFC 9112 §6)."""
+        """Up to *limit* bytes of the body that follows *head* (RFC 9112 §6).
+        A ``Content-Length`` over *limit* is not waited for: the bytes already
+        received (at most *limit*) are returned at once."""
         reader = BodyReader(head, limit=limit, method=method)
         if reader.done:
             return b""
+        declared = reader.declared_length
+        if declared is not None and declared > limit:
+            return bytes(self._extra[:limit])
         await self._read_into(reader)
         return bytes(reader.body)
 
