@@ -591,7 +591,11 @@ async def test_refusal_body_kept_up_to_1_mib(raw_server: RawServerFactory, frami
     raw = await raw_server(script)
     with pytest.raises(aiohttp_ws.WSServerHandshakeError) as info:
         await aiohttp_ws.ws_connect(raw.url)
-    assert info.value.status == 500 and info.value.body == body[: 1024 * 1024]
+    assert info.value.status == 500
+    if framing == "content-length":  # declared over the limit: not waited for, what had arrived is kept
+        assert body.startswith(info.value.body) and 0 < len(info.value.body) <= 1024 * 1024
+    else:
+        assert info.value.body == body[: 1024 * 1024]
 
 
 async def test_limit_per_host(our_server: str, websockets_server: str) -> None:
