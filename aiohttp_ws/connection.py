@@ -34,6 +34,9 @@ EXECUTOR_COMPRESS_THRESHOLD = 64 * 1024
 #: frame waits at most this many seconds for the application to take the
 #: ERROR (or call close()), so it can still answer the messages before it.
 FAILURE_GRACE = 0.5
+#: After the close handshake a client gives the server this many seconds to
+#: end TCP first (RFC 6455 §7.1.1), then ends it itself with a FIN.
+CLOSE_LINGER = 1.0
 #: Uncompressed client messages of at least this many bytes are masked into a
 #: per-thread buffer, reused while the transport takes every byte at once
 #: (fresh 1 MiB blocks cost page faults: see docs/performance.rst).
@@ -243,8 +246,9 @@ class WebSocketConnection(asyncio.BufferedProtocol):
 
     def _on_closed(self) -> None:
         """The core reached CLOSED: stop the heartbeat, end TCP when it is our
-        turn (at once for a server or a failure; a client waits for the server
-        to close first, RFC 6455 §7.1.1, for at most ``close_timeout``)."""
+        turn (at once for a server or a failure; a client lets the server close
+        first, RFC 6455 §7.1.1, but for at most ``CLOSE_LINGER`` seconds: many
+        servers wait for the client's FIN instead)."""
         if self._closed_fut.done():
             return
         self._closed_fut.set_result(None)
@@ -255,8 +259,8 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         if transport is None or self.lost:
             return
         if self.core.is_client and self.core.exception is None and self.core.close_received:
-            if self._close_timeout is not None:
-                self._linger = self._loop.call_later(self._close_timeout, transport.abort)
+            linger = CLOSE_LINGER if self._close_timeout is None else min(CLOSE_LINGER, self._close_timeout)
+            self._linger = self._loop.call_later(linger, transport.close)
         else:
             transport.close()
 
