@@ -105,6 +105,7 @@ class ClientSession(HttpMethods):
         compress: CompressArg = 0,
         max_msg_size: int = 4 * 1024 * 1024,
         decode_text: bool = True,
+        max_fragments: int = 4096,
         max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES,
     ) -> AwaitableContext[ClientWebSocketResponse[Any]]:
         """Open a WebSocket (RFC 6455 §4.1); use with ``await`` or ``async with``.
@@ -135,6 +136,8 @@ class ClientSession(HttpMethods):
                 aiohttp's deprecated ``verify_ssl``, ``ssl_context`` and
                 ``fingerprint`` still work and warn.
             server_hostname: TLS SNI and certificate host name override.
+            max_fragments: most frames one received message may span (4096;
+                0 = no limit); more → close code 1009.
             max_msg_size: largest message received, in bytes, inclusive (4 MiB;
                 0 = no limit); larger → close code 1009.
             max_queue_bytes: receive-queue high-water mark in payload bytes
@@ -163,6 +166,7 @@ class ClientSession(HttpMethods):
             params=params,
             headers=headers,
             max_msg_size=max_msg_size,
+            max_fragments=max_fragments,
             max_queue_bytes=max_queue_bytes,
             decode_text=decode_text,
         )
@@ -198,6 +202,7 @@ class ClientSession(HttpMethods):
         headers: HeadersArg,
         route: _Route,
         max_msg_size: int,
+        max_fragments: int,
         max_queue_bytes: int | tuple[int, int],
         offers: tuple[PerMessageDeflate, ...],
         decode_text: bool,
@@ -218,6 +223,7 @@ class ClientSession(HttpMethods):
         core = WebSocketProtocol(
             is_client=True,
             max_msg_size=max_msg_size,
+            max_fragments=max_fragments,
             autoping=autoping,
             autoclose=autoclose,
             deflate=handshake.deflate,

@@ -23,7 +23,7 @@ import codecs
 import enum
 from typing import Any, Callable
 
-from .exceptions import InvalidPayloadError, InvalidStateError, ProtocolError, WebSocketError
+from .exceptions import InvalidPayloadError, InvalidStateError, PayloadTooBig, ProtocolError, WebSocketError
 from .frames import (
     MAX_CONTROL_PAYLOAD,
     OP_BINARY,
@@ -57,6 +57,42 @@ class State(enum.IntEnum):
     CLOSED = 3
 
 
+class _Pieces:
+    """The pieces of a message being reassembled. Small pieces are joined in
+    groups as they come, so a message of 100,000 one-byte fragments holds a
+    few hundred objects, not 100,000: memory stays O(bytes received)."""
+
+    __slots__ = ("_done", "_small", "_empty")
+
+    def __init__(self, empty: Any) -> None:
+        self._done: list[Any] = []
+        self._small: list[Any] = []
+        self._empty = empty
+
+    def add(self, piece: Any) -> None:
+        if len(piece) >= _BIG_PIECE:
+            self._flush()
+            self._done.append(piece)
+        elif piece:
+            small = self._small
+            small.append(piece)
+            if len(small) >= _GROUP:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._small:
+            self._done.append(self._empty.join(self._small))
+            self._small = []
+
+    def join(self) -> Any:
+        self._flush()
+        return self._empty.join(self._done)
+
+
+_BIG_PIECE = 4096  # a piece this large is kept as it is
+_GROUP = 64  # small pieces joined per group
+
+
 class WebSocketProtocol:
     """One side of a WebSocket connection, on bytes alone.
 
@@ -64,6 +100,8 @@ class WebSocketProtocol:
         is_client: the client masks its frames and expects unmasked ones.
         max_msg_size: largest message accepted, in bytes, inclusive; 0 means no
             limit. Checked on each frame's declared length before buffering.
+        max_fragments: most frames one data message may span (4096); one
+            more fails the connection with 1009. 0 means no limit.
         autoping: answer each ping with a pong at once (RFC 6455 §5.5.2).
         autoclose: answer a received close frame at once (RFC 6455 §5.5.1).
         state: ``State.OPEN`` once the handshake is done (the usual case).
@@ -79,13 +117,15 @@ class WebSocketProtocol:
         *,
         is_client: bool,
         max_msg_size: int = 4 * 1024 * 1024,
+        max_fragments: int = 4096,
         autoping: bool = True,
         autoclose: bool = True,
         state: State = State.OPEN,
         deflate: DeflateParams | None = None,
     ) -> None:
-        if max_msg_size < 0:
-            raise ValueError("max_msg_size must be >= 0 bytes (0: no limit)")
+        if max_msg_size < 0 or max_fragments < 0:
+            raise ValueError("max_msg_size and max_fragments must be >= 0 (0: no limit)")
+        self.max_fragments = max_fragments
         self.is_client = is_client
         self.max_msg_size = max_msg_size
         self.autoping = autoping
@@ -108,8 +148,9 @@ class WebSocketProtocol:
         self._pongs: list[bytes] = []  # payloads of pings not answered yet, oldest first
         self._frag_opcode = 0
         self._frag_compressed = False
-        self._frag_parts: list[Any] = []
+        self._frag_parts = _Pieces(b"")
         self._frag_size = 0
+        self._frag_count = 0  # frames of the message being reassembled
         self._frag_text: codecs.IncrementalDecoder | None = None
         self._partial_used = 0  # payload bytes of the arriving frame already validated
         self._sending_fragmented = False
@@ -242,13 +283,17 @@ class WebSocketProtocol:
                 raise ProtocolError("continuation frame without a message to continue (RFC 6455 §5.4)")
             if rsv1:
                 raise ProtocolError("RSV1 set on a continuation frame (RFC 7692 §6.1)")
+            self._frag_count += 1
+            if self.max_fragments and self._frag_count >= self.max_fragments:
+                raise PayloadTooBig(f"message in more than {self.max_fragments} frames (max_fragments)")
         elif self._frag_opcode:
             raise ProtocolError("new data frame inside a fragmented message (RFC 6455 §5.4)")
         else:
             self._frag_opcode = opcode
             self._frag_compressed = rsv1
-            if not self._partial_used:
+            if not self._partial_used:  # else _validate_pending_text began the message
                 self._frag_text = _utf8_decoder() if opcode == OP_TEXT else None
+                self._frag_parts = _Pieces("" if opcode == OP_TEXT else b"")
         if self._frag_compressed:
             assert self.codec is not None
             limit = self.max_msg_size - self._frag_size if self.max_msg_size else None
@@ -258,7 +303,7 @@ class WebSocketProtocol:
             self._decode_part(decoder, payload[self._partial_used :] if self._partial_used else payload, fin)
             self._partial_used = 0
         else:
-            self._frag_parts.append(payload)
+            self._frag_parts.add(payload)
         self._frag_size += len(payload)
         if not fin:
             self._set_limits()
@@ -267,17 +312,16 @@ class WebSocketProtocol:
         is_text = decoder is not None
         self._frag_opcode = 0
         self._frag_compressed = False
-        self._frag_parts = []
+        self._frag_parts = _Pieces(b"")
         self._frag_size = 0
+        self._frag_count = 0
         self._frag_text = None
         self._set_limits()
-        if is_text:
-            return WSMessage(_TEXT, "".join(parts), None)
-        return WSMessage(_BINARY, b"".join(parts), None)
+        return WSMessage(_TEXT if is_text else _BINARY, parts.join(), None)
 
     def _decode_part(self, decoder: codecs.IncrementalDecoder, data: bytes, final: bool) -> None:
         try:
-            self._frag_parts.append(decoder.decode(data, final))
+            self._frag_parts.add(decoder.decode(data, final))
         except UnicodeDecodeError as exc:
             raise InvalidPayloadError("text message is not valid UTF-8 (RFC 6455 §8.1)") from exc
 
@@ -298,6 +342,7 @@ class WebSocketProtocol:
             return
         if starts_message and not self._partial_used:
             self._frag_text = _utf8_decoder()
+            self._frag_parts = _Pieces("")
         assert self._frag_text is not None
         self._decode_part(self._frag_text, data, False)
         self._partial_used += len(data)

@@ -66,6 +66,7 @@ class Server:
         *,
         protocols: Sequence[str] = (),
         max_msg_size: int = 4 * 1024 * 1024,
+        max_fragments: int = 4096,
         autoping: bool = True,
         heartbeat: float | None = None,
         handshake_timeout: float = 10.0,
@@ -77,6 +78,7 @@ class Server:
         self._deflate = PerMessageDeflate() if compress is True else (compress or None)
         self._protocols = tuple(protocols)
         self._max_msg_size = max_msg_size
+        self._max_fragments = max_fragments
         self._autoping = autoping
         self._heartbeat = heartbeat
         self._handshake_timeout = handshake_timeout
@@ -120,7 +122,11 @@ class Server:
             return
         transport.write(accept_response(key, chosen, deflate=deflate))
         core = WebSocketProtocol(
-            is_client=False, max_msg_size=self._max_msg_size, autoping=self._autoping, deflate=deflate
+            is_client=False,
+            max_msg_size=self._max_msg_size,
+            max_fragments=self._max_fragments,
+            autoping=self._autoping,
+            deflate=deflate,
         )
         conn = WebSocketConnection(
             core, heartbeat=self._heartbeat, max_queue_bytes=self._max_queue_bytes, close_timeout=self._close_timeout
@@ -209,6 +215,7 @@ def serve(
     Keyword arguments: ``sock`` (an existing listening socket instead of host
     and port), ``ssl`` (``SSLContext``), ``protocols`` (subprotocols the server
     supports, in its order of preference), ``max_msg_size`` (bytes, 4 MiB),
+    ``max_fragments`` (frames per message, 4096),
     ``autoping``, ``heartbeat`` (seconds), ``handshake_timeout`` (10 s),
     ``close_timeout`` (10 s), ``max_queue_bytes``, ``compress`` (``True`` or a
     ``PerMessageDeflate``: accept the client's first acceptable
