@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 import pytest
 
@@ -52,3 +52,23 @@ async def lag() -> AsyncIterator[LagMeter]:
     with LagMeter() as meter:
         await asyncio.sleep(0)
         yield meter
+
+
+_MEASURED: list[tuple[str, str]] = []
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """``report(what, value)``: a measured number, printed at the end of the run."""
+
+    def add(what: str, value: str) -> None:
+        _MEASURED.append((f"{request.node.name}: {what}", value))
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _MEASURED:
+        terminalreporter.section("robustness measurements")
+        for what, value in _MEASURED:
+            terminalreporter.write_line(f"{what}: {value}")

@@ -23,7 +23,7 @@ def never_answers_close(eofs: list[bytes]) -> Script:
 
 
 async def test_150_cancelled_closes_leave_no_socket_and_the_session_connects(
-    raw_server: Callable[[Script], Awaitable[RawServer]],
+    raw_server: Callable[[Script], Awaitable[RawServer]], report: Callable[[str, str], None]
 ) -> None:
     eofs: list[bytes] = []
     server = await raw_server(never_answers_close(eofs))
@@ -41,6 +41,7 @@ async def test_150_cancelled_closes_leave_no_socket_and_the_session_connects(
             if open_fds() <= fds + 1 and len(eofs) == 150:
                 break
             await asyncio.sleep(0.02)
+        report("fds before, after", f"{fds}, {open_fds()}")
         assert open_fds() <= fds + 1  # the session's own resolver/loop fds aside: no socket left
         assert len(eofs) == 150  # every socket was closed, the server saw each end
         assert session.connector._limiter.total == 0  # every pool slot given back

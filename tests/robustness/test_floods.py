@@ -26,7 +26,7 @@ MiB = 1024 * 1024
 
 
 async def test_ping_flood_from_a_peer_that_never_reads_stays_bounded(
-    raw_server: Callable[[Script], Awaitable[RawServer]],
+    raw_server: Callable[[Script], Awaitable[RawServer]], report: Callable[[str, str], None]
 ) -> None:
     """125-byte pings as fast as the client takes them, nothing read for 3 s:
     the client's write buffer and RSS stay bounded, and once the peer reads it
@@ -69,6 +69,7 @@ async def test_ping_flood_from_a_peer_that_never_reads_stays_bounded(
         growth = rss_bytes() - before
         msg = await asyncio.wait_for(ws.receive(), 10)
         assert msg.type is aiohttp_ws.WSMsgType.CLOSE
+    report("pings sent, worst write buffer, RSS growth", f"{len(sent) * 200}, {worst_buffer} B, {growth / MiB:.1f} MiB")
     assert len(sent) * 200 > 10_000  # it really was a flood
     assert worst_buffer < MiB, worst_buffer  # before: grew by ~20 MB/s
     assert growth < 16 * MiB, growth
@@ -76,7 +77,7 @@ async def test_ping_flood_from_a_peer_that_never_reads_stays_bounded(
 
 
 async def test_interim_response_flood_fails_fast_without_stalling_the_loop(
-    raw_server: Callable[[Script], Awaitable[RawServer]], lag: LagMeter
+    raw_server: Callable[[Script], Awaitable[RawServer]], lag: LagMeter, report: Callable[[str, str], None]
 ) -> None:
     """10,000 '100 Continue' heads before the 101: parsed in linear time,
     refused after MAX_INTERIM_RESPONSES with a clear error, loop never stalled."""
@@ -92,6 +93,7 @@ async def test_interim_response_flood_fails_fast_without_stalling_the_loop(
     start = loop.time()
     with pytest.raises(aiohttp_ws.WSServerHandshakeError, match="interim"):
         await aiohttp_ws.ws_connect(server.url)
+    report("time to the error, worst loop lag", f"{(loop.time() - start) * 1000:.0f} ms, {lag.worst * 1000:.1f} ms")
     assert loop.time() - start < 1.0
     assert lag.worst < 0.1, lag.worst  # before: up to 3.2 s
 

@@ -42,9 +42,10 @@ def reassembly_peak(data: bytes, **kw: int) -> tuple[list[WSMsgType], int, objec
 
 
 @pytest.mark.parametrize("opcode", [OP_TEXT, OP_BINARY])
-def test_100_000_one_byte_fragments_cost_o_bytes(opcode: int) -> None:
+def test_100_000_one_byte_fragments_cost_o_bytes(opcode: int, report: Callable[[str, str], None]) -> None:
     pieces = [b"%d" % (i % 10) for i in range(100_000)]
     types, peak, data = reassembly_peak(fragmented(opcode, pieces), max_fragments=0)
+    report("traced peak", f"{peak / 1024:.0f} KiB")
     assert types == [WSMsgType.TEXT if opcode == OP_TEXT else WSMsgType.BINARY]
     expected = b"".join(pieces)
     assert data == (expected.decode() if opcode == OP_TEXT else expected)
@@ -52,9 +53,10 @@ def test_100_000_one_byte_fragments_cost_o_bytes(opcode: int) -> None:
     assert peak < 1024 * 1024, peak
 
 
-def test_100_000_empty_continuation_frames_cost_nothing() -> None:
+def test_100_000_empty_continuation_frames_cost_nothing(report: Callable[[str, str], None]) -> None:
     data = fragmented(OP_BINARY, [b"start"] + [b""] * 99_998 + [b"end"])
     types, peak, payload = reassembly_peak(data, max_fragments=0)
+    report("traced peak", f"{peak / 1024:.0f} KiB")
     assert types == [WSMsgType.BINARY] and payload == b"startend"
     assert peak < 512 * 1024, peak
 

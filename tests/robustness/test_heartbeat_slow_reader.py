@@ -47,7 +47,7 @@ def streaming(answer_pings: bool, total: int | None) -> Script:
 
 @pytest.mark.timeout(30)
 async def test_slow_reader_with_heartbeat_survives_a_fast_stream(
-    raw_server: Callable[[Script], Awaitable[RawServer]],
+    raw_server: Callable[[Script], Awaitable[RawServer]], report: Callable[[str, str], None]
 ) -> None:
     """Server streams as fast as it can and answers every ping; the
     application reads one message per 0.5 s; heartbeat=1 s; 10 s, no failure."""
@@ -61,6 +61,7 @@ async def test_slow_reader_with_heartbeat_survives_a_fast_stream(
             assert msg.type is WSMsgType.BINARY, (msg, ws.exception())
             got += 1
             await asyncio.sleep(0.5)
+        report("messages read in 10 s, failures", f"{got}, {ws.exception()!r}")
         assert not ws.closed and ws.exception() is None
         assert ws._conn._reading_paused  # the queue was full: reading paused, as designed
     assert got >= 15
