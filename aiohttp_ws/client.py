@@ -113,7 +113,8 @@ class ClientSession(HttpMethods):
         Args:
             url: ``ws://``, ``wss://`` (or ``http://``, ``https://``) URL.
             method: request method (RFC 6455 requires GET).
-            protocols: subprotocols offered, in order of preference.
+            protocols: subprotocols offered, in order of preference (a bare
+                string is one subprotocol).
             timeout: ``ClientWSTimeout`` (seconds): ``ws_receive`` for
                 ``receive()``, ``ws_close`` for ``close()``, ``ws_handshake`` (10 s)
                 for connecting plus the handshake, redirects included. A float

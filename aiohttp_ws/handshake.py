@@ -83,7 +83,8 @@ class ClientHandshake:
         extensions: Sequence[PerMessageDeflate] = (),
     ) -> None:
         self.key = key or generate_key()
-        self.protocols = tuple(protocols)
+        # A bare string is one subprotocol, not its characters.
+        self.protocols = (protocols,) if isinstance(protocols, str) else tuple(protocols)
         for protocol in self.protocols:
             if not isinstance(protocol, str) or not is_token(protocol):
                 raise ValueError(f"subprotocol {protocol!r} is not a token (RFC 6455 §4.1, RFC 9110 §5.6.2)")

@@ -1,8 +1,9 @@
-"""Run the Autobahn TestSuite client cases against aiohttp_ws, through kosoku.
+"""Run the Autobahn TestSuite cases against aiohttp_ws, through kosoku.
 
     python -m tests.autobahn.run                    # the whole client suite (517 cases)
     python -m tests.autobahn.run -i '1.*' -i '13.7.*'
     python -m tests.autobahn.run --loop aiohttp-docs   # the loop printed in aiohttp's docs
+    python -m tests.autobahn.run --role server      # kosoku's fuzzing client against serve()
 
 kosoku serves the cases (its ``run_fuzzingserver``); our client follows the
 Autobahn client protocol: ``/getCaseCount``, then ``/runCase?case=N&agent=A``
@@ -88,6 +89,35 @@ async def drive(base: str, loop_style: str = "ours") -> int:
     return count
 
 
+async def server_echo(ws: Any) -> None:
+    """The server role's handler: echo every text and binary message (an echo
+    that meets a connection the client already broke ends quietly)."""
+    try:
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT:
+                await ws.send_str(msg.data)
+            elif msg.type is WSMsgType.BINARY:
+                await ws.send_bytes(msg.data)
+    except aiohttp_ws.ClientConnectionResetError:
+        pass
+
+
+async def run_server_role(cases: Sequence[str] | None, exclude: Sequence[str] | None) -> list[Any]:
+    """kosoku's fuzzing client against ``serve()`` (permessage-deflate on,
+    the same raised limits as the client runs)."""
+    async with aiohttp_ws.serve(
+        server_echo, "127.0.0.1", 0, compress=True, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS
+    ) as server:
+        try:
+            return list(await kosoku.run_fuzzingclient(
+                f"ws://127.0.0.1:{server.port}",
+                cases=list(cases) if cases else None,
+                exclude_cases=list(exclude) if exclude else None,
+            ))
+        except kosoku.FailureError as exc:
+            return list(exc.results)
+
+
 def passed(result: Any, loop_style: str = "ours") -> bool:
     """OK / NON-STRICT / INFORMATIONAL with a clean close. With aiohttp's
     documented loop (``compress=15``), UNIMPLEMENTED is accepted for the 13.x
@@ -109,14 +139,14 @@ async def run(cases: Sequence[str] | None, exclude: Sequence[str] | None, loop_s
             return list(exc.results)
 
 
-def summary(results: list[Any], seconds: float, loop_style: str = "ours") -> str:
+def summary(results: list[Any], seconds: float, loop_style: str = "ours", role: str = "client") -> str:
     """A markdown summary: counts per behavior pair, then every case not OK."""
     counts = collections.Counter((r.behavior.value, r.behavior_close.value) for r in results)
     good = sum(passed(r, loop_style) for r in results)
     lines = [
-        f"Autobahn client cases: {len(results)}, {good} passed, {len(results) - good} failed, "
+        f"Autobahn {role} cases: {len(results)}, {good} passed, {len(results) - good} failed, "
         f"in {seconds:.0f} s ({'compiled' if getattr(aiohttp_ws, 'HAS_EXTENSIONS', False) else 'pure-Python'}"
-        f" hot path, {loop_style} loop)",
+        f" hot path{'' if role == 'server' else f', {loop_style} loop'})",
         "",
         "| behavior | close behavior | cases |",
         "|---|---|---|",
@@ -140,10 +170,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--loop", choices=sorted(LOOPS), default="ours",
                         help="ours: echo everything, iterate to the end, our deflate offer; aiohttp-docs: "
                              "the loop of aiohttp's docs (compress=15, break on ERROR, leave the context)")
+    parser.add_argument("--role", choices=["client", "server"], default="client",
+                        help="client: our client against kosoku's fuzzing server (default); "
+                             "server: kosoku's fuzzing client against our serve()")
     args = parser.parse_args(argv)
     start = time.monotonic()
-    results = asyncio.run(run(args.include, args.exclude, args.loop))
-    print(summary(results, time.monotonic() - start, args.loop), flush=True)
+    if args.role == "server":
+        results = asyncio.run(run_server_role(args.include, args.exclude))
+    else:
+        results = asyncio.run(run(args.include, args.exclude, args.loop))
+    print(summary(results, time.monotonic() - start, args.loop, args.role), flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump([{"case": r.case_id, "behavior": r.behavior.value, "close": r.behavior_close.value,

@@ -56,3 +56,8 @@ async def test_subprotocols_must_be_tokens(protocol: str) -> None:
     async with aiohttp_ws.ClientSession() as session:
         with pytest.raises(ValueError, match="subprotocol"):
             await session.ws_connect("ws://127.0.0.1:1/", protocols=["chat", protocol])
+
+
+async def test_a_bare_string_is_one_subprotocol(our_server: str) -> None:
+    async with aiohttp_ws.ws_connect(our_server, protocols="chat") as ws:  # not "c, h, a, t"
+        assert ws.protocol == "chat"
