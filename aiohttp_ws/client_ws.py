@@ -241,6 +241,13 @@ class WebSocketBase(Generic[_DecodeText]):
         """
         return await self._conn.close(code, message, self._timeout.ws_close)
 
+    def abort(self) -> None:
+        """Drop the TCP connection at once, without a close handshake
+        (RFC 6455 §7.1.7 "fail"): ``closed`` becomes ``True``, ``close_code``
+        1006 unless the connection had already closed; a waiting ``receive()``
+        returns CLOSED. The socket and its connector slot are freed."""
+        self._conn.abort()
+
     # -- receiving -----------------------------------------------------------------
 
     async def receive(self, timeout: float | None = None) -> WSMessage:

@@ -154,6 +154,30 @@ class Server:
         if not ws.closed:
             await ws.close()
 
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the server runs on (``asyncio.Server.get_loop``)."""
+        assert self._server is not None
+        return self._server.get_loop()
+
+    def is_serving(self) -> bool:
+        """Whether the server accepts connections (``asyncio.Server.is_serving``)."""
+        return self._server is not None and self._server.is_serving()
+
+    async def start_serving(self) -> None:
+        """Start accepting, for ``serve(..., start_serving=False)``."""
+        assert self._server is not None
+        await self._server.start_serving()
+
+    async def serve_forever(self) -> None:
+        """Accept connections until cancelled (``asyncio.Server.serve_forever``);
+        on cancellation open WebSockets are closed with 1001."""
+        assert self._server is not None
+        try:
+            await self._server.serve_forever()
+        finally:
+            self.close()
+            await self.wait_closed()
+
     def close(self) -> None:
         """Stop listening; open WebSockets are closed by ``wait_closed()``."""
         if self._server is not None:
@@ -177,6 +201,10 @@ class Server:
         await self.wait_closed()
 
 
+#: ``serve()`` keywords passed on to ``loop.create_server`` as they are.
+_LISTEN_OPTIONS = ("backlog", "reuse_address", "reuse_port", "start_serving")
+
+
 async def _serve(
     handler: Handler,
     host: str | None,
@@ -186,6 +214,7 @@ async def _serve(
     ssl: ssl_module.SSLContext | None = None,
     **kwargs: Any,
 ) -> Server:
+    listen = {name: kwargs.pop(name) for name in _LISTEN_OPTIONS if name in kwargs}
     server = Server(handler, **kwargs)
     loop = asyncio.get_running_loop()
 
@@ -193,9 +222,9 @@ async def _serve(
         return _ServerProtocol(server)
 
     if sock is not None:
-        server._server = await loop.create_server(factory, sock=sock, ssl=ssl)
+        server._server = await loop.create_server(factory, sock=sock, ssl=ssl, **listen)
     else:
-        server._server = await loop.create_server(factory, host, port, ssl=ssl)
+        server._server = await loop.create_server(factory, host, port, ssl=ssl, **listen)
     return server
 
 
@@ -219,8 +248,9 @@ def serve(
     ``autoping``, ``heartbeat`` (seconds), ``handshake_timeout`` (10 s),
     ``close_timeout`` (10 s), ``max_queue_bytes``, ``compress`` (``True`` or a
     ``PerMessageDeflate``: accept the client's first acceptable
-    permessage-deflate offer, RFC 7692 §5). Use ``await serve(...)`` or
-    ``async with serve(...) as server``.
+    permessage-deflate offer, RFC 7692 §5), and asyncio's listening options
+    ``backlog``, ``reuse_address``, ``reuse_port``, ``start_serving``. Use
+    ``await serve(...)`` or ``async with serve(...) as server``.
     """
     return AwaitableContext(_serve(handler, host, port, **kwargs), _close_server)
 

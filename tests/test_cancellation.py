@@ -108,3 +108,23 @@ async def test_exception_inside_async_with_closes_with_1000(
             async with session.ws_connect(server.url) as ws:
                 1 / 0
     assert seen == [(0x8, b"\x03\xe8")] and ws.closed
+
+
+async def test_abort_drops_tcp_without_a_handshake(
+    raw_server: Callable[[Script], Awaitable[RawServer]],
+) -> None:
+    eof = asyncio.get_running_loop().create_future()
+
+    async def watch(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        eof.set_result(await reader.read())
+
+    server = await raw_server(watch)
+    ws = await aiohttp_ws.ws_connect(server.url)
+    waiting = asyncio.create_task(ws.receive())
+    await asyncio.sleep(0.05)
+    ws.abort()
+    assert (await asyncio.wait_for(waiting, 5)).type is WSMsgType.CLOSED
+    assert ws.closed and ws.close_code == 1006
+    assert await asyncio.wait_for(eof, 5) == b""  # no close frame: nothing but the end of TCP
+    assert await ws.close() is False

@@ -110,3 +110,21 @@ async def test_server_heartbeat_detects_dead_client() -> None:
         await asyncio.sleep(0.3)  # we never answer
         assert len(results) == 1 and isinstance(results[0], aiohttp_ws.ServerTimeoutError)
         writer.close()
+
+
+async def test_serve_takes_asyncio_listening_options_and_server_methods() -> None:
+    from aiohttp_ws.server import echo_handler
+
+    async with aiohttp_ws.serve(echo_handler, "127.0.0.1", 0, backlog=5, reuse_address=True, start_serving=False) as server:
+        assert not server.is_serving() and server.get_loop() is asyncio.get_running_loop()
+        await server.start_serving()
+        assert server.is_serving()
+        forever = asyncio.create_task(server.serve_forever())
+        async with aiohttp_ws.ws_connect(f"ws://127.0.0.1:{server.port}/") as ws:
+            await ws.send_str("x")
+            assert await ws.receive_str() == "x"
+            forever.cancel()
+            msg = await ws.receive()
+            assert (msg.type, msg.data) == (aiohttp_ws.WSMsgType.CLOSE, 1001)  # closed by serve_forever's end
+        with pytest.raises(asyncio.CancelledError):
+            await forever

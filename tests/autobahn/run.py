@@ -27,6 +27,7 @@ import kosoku
 
 import aiohttp_ws
 from aiohttp_ws import WSMsgType
+from aiohttp_ws.server import echo_handler
 
 AGENT = "aiohttp_ws"
 #: Offer that leaves the server every choice of window and context takeover,
@@ -89,24 +90,11 @@ async def drive(base: str, loop_style: str = "ours") -> int:
     return count
 
 
-async def server_echo(ws: Any) -> None:
-    """The server role's handler: echo every text and binary message (an echo
-    that meets a connection the client already broke ends quietly)."""
-    try:
-        async for msg in ws:
-            if msg.type is WSMsgType.TEXT:
-                await ws.send_str(msg.data)
-            elif msg.type is WSMsgType.BINARY:
-                await ws.send_bytes(msg.data)
-    except aiohttp_ws.ClientConnectionResetError:
-        pass
-
-
 async def run_server_role(cases: Sequence[str] | None, exclude: Sequence[str] | None) -> list[Any]:
     """kosoku's fuzzing client against ``serve()`` (permessage-deflate on,
     the same raised limits as the client runs)."""
     async with aiohttp_ws.serve(
-        server_echo, "127.0.0.1", 0, compress=True, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS
+        echo_handler, "127.0.0.1", 0, compress=True, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS
     ) as server:
         try:
             return list(await kosoku.run_fuzzingclient(
