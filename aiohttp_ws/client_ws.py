@@ -259,11 +259,12 @@ class WebSocketBase(Generic[_DecodeText]):
         failed, or CLOSING when this side's ``close()`` began while waiting.
         After that CLOSED; after 5 more calls, ``RuntimeError``.
 
-        *timeout* (seconds) defaults to ``ClientWSTimeout.ws_receive``; on expiry
+        *timeout* (seconds; ``None`` or 0: ``ClientWSTimeout.ws_receive``, as
+        aiohttp) bounds the wait; on expiry
         ``asyncio.TimeoutError`` is raised and the connection stays open.
         Raises ``RuntimeError`` if another task is already receiving.
         """
-        if timeout is None:
+        if not timeout:  # None or 0: the default, as aiohttp's ``timeout or ws_receive``
             timeout = self._timeout.ws_receive
         msg = await self._conn.receive(timeout)
         if msg.tp is WSMsgType.CLOSED:

@@ -128,3 +128,10 @@ async def test_abort_drops_tcp_without_a_handshake(
     assert ws.closed and ws.close_code == 1006
     assert await asyncio.wait_for(eof, 5) == b""  # no close frame: nothing but the end of TCP
     assert await ws.close() is False
+
+
+async def test_receive_timeout_zero_means_the_default_as_in_aiohttp(our_server: str) -> None:
+    timeout = aiohttp_ws.ClientWSTimeout(ws_receive=0.1)
+    async with aiohttp_ws.ws_connect(our_server, timeout=timeout) as ws:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(ws.receive(timeout=0), 5)  # ws_receive applies, not "forever"
