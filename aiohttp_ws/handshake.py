@@ -30,6 +30,8 @@ __all__ = (
     "process_request",
     "accept_response",
     "reject_response",
+    "refusal_response",
+    "offered_protocols",
 )
 
 #: RFC 6455 §1.3: appended to Sec-WebSocket-Key before hashing.
@@ -190,7 +192,7 @@ def process_request(
     keys = headers.getall("Sec-WebSocket-Key", [])
     if len(keys) != 1 or not _valid_key(keys[0]):
         raise HandshakeRejected(400, "Bad Request", "invalid Sec-WebSocket-Key")
-    offered = [t.strip() for v in headers.getall("Sec-WebSocket-Protocol", []) for t in v.split(",")]
+    offered = offered_protocols(headers)
     chosen = next((p for p in protocols if p in offered), None)
     params = None
     if deflate is not None:
@@ -199,6 +201,11 @@ def process_request(
         except NegotiationError as exc:
             raise HandshakeRejected(400, "Bad Request", f"invalid Sec-WebSocket-Extensions: {exc}") from exc
     return keys[0].strip(), chosen, params
+
+
+def offered_protocols(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> list[str]:
+    """The subprotocols a client offers (``Sec-WebSocket-Protocol``), in its order."""
+    return [t.strip() for v in headers.getall("Sec-WebSocket-Protocol", []) for t in v.split(",") if t.strip()]
 
 
 def _valid_key(key: str) -> bool:
@@ -231,10 +238,16 @@ def accept_response(
 def reject_response(rejection: HandshakeRejected) -> bytes:
     """A complete refusal: head plus a short plain-text body, then close."""
     body = (rejection.message + "\n").encode("utf-8")
-    fields = [
-        ("Content-Type", "text/plain; charset=utf-8"),
-        ("Content-Length", str(len(body))),
-        ("Connection", "close"),
-        *rejection.headers,
-    ]
-    return serialize_response(rejection.status, rejection.reason, fields) + body
+    return refusal_response(rejection.status, rejection.reason, rejection.headers, body)
+
+
+def refusal_response(
+    status: int, reason: str, headers: Iterable[tuple[str, str]], body: bytes, content_type: str = "text/plain; charset=utf-8"
+) -> bytes:
+    """Any complete non-101 answer: head with ``Content-Length`` and
+    ``Connection: close``, then *body*. A ``Content-Type`` in *headers* wins."""
+    fields = list(headers)
+    if not any(name.lower() == "content-type" for name, _ in fields):
+        fields.insert(0, ("Content-Type", content_type))
+    fields += [("Content-Length", str(len(body))), ("Connection", "close")]
+    return serialize_response(status, reason, fields) + body

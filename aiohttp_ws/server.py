@@ -19,13 +19,14 @@ from .client_ws import WebSocketBase
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
 from .deflate import PerMessageDeflate
 from .exceptions import ClientConnectionResetError, HttpProcessingError, ServerDisconnectedError
-from .handshake import HandshakeRejected, accept_response, process_request, reject_response
+from .handshake import HandshakeRejected, accept_response, offered_protocols, process_request, reject_response
 from .http11 import RequestHead
 from .http_proto import HttpHeadProtocol
 from .models import ClientWSTimeout, WSMsgType
 from .protocol import WebSocketProtocol
+from .server_hooks import Accept, ProcessRequest, Refuse, SelectSubprotocol, UpgradeRequest, choose, decide
 
-__all__ = ("ServerWebSocket", "Server", "serve", "echo_handler")
+__all__ = ("ServerWebSocket", "Server", "serve", "echo_handler", "Accept", "Refuse", "UpgradeRequest")
 
 logger = logging.getLogger("aiohttp_ws.server")
 
@@ -73,8 +74,12 @@ class Server:
         close_timeout: float = 10.0,
         max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES,
         compress: bool | PerMessageDeflate = False,
+        process_request: ProcessRequest | None = None,
+        select_subprotocol: SelectSubprotocol | None = None,
     ) -> None:
         self._handler = handler
+        self._process_request = process_request
+        self._select_subprotocol = select_subprotocol
         self._deflate = PerMessageDeflate() if compress is True else (compress or None)
         self._protocols = tuple(protocols)
         self._max_msg_size = max_msg_size
@@ -112,7 +117,23 @@ class Server:
             except HttpProcessingError as exc:
                 raise HandshakeRejected(exc.code, "Bad Request", exc.message) from exc
             assert isinstance(head, RequestHead)
+            request = UpgradeRequest.from_head(head, transport.get_extra_info("peername"))
+            decision = await asyncio.wait_for(decide(self._process_request, request), self._handshake_timeout)
+            if isinstance(decision, Refuse):
+                transport.write(decision.response())
+                transport.close()
+                return
             key, chosen, deflate = process_request(head, self._protocols, self._deflate)
+            offered = offered_protocols(head.headers)
+            if decision is not None and decision.subprotocol is not None:
+                choice = choose(lambda _request, _offered: decision.subprotocol, request, offered, None)
+            else:
+                choice = choose(self._select_subprotocol, request, offered, chosen)
+            if isinstance(choice, Refuse):
+                transport.write(choice.response())
+                transport.close()
+                return
+            chosen = choice
         except HandshakeRejected as exc:
             transport.write(reject_response(exc))
             transport.close()
@@ -120,7 +141,8 @@ class Server:
         except (asyncio.TimeoutError, ServerDisconnectedError):
             transport.abort()
             return
-        transport.write(accept_response(key, chosen, deflate=deflate))
+        extra = decision.headers if isinstance(decision, Accept) else ()
+        transport.write(accept_response(key, chosen, headers=extra, deflate=deflate))
         core = WebSocketProtocol(
             is_client=False,
             max_msg_size=self._max_msg_size,
@@ -248,7 +270,9 @@ def serve(
     ``autoping``, ``heartbeat`` (seconds), ``handshake_timeout`` (10 s),
     ``close_timeout`` (10 s), ``max_queue_bytes``, ``compress`` (``True`` or a
     ``PerMessageDeflate``: accept the client's first acceptable
-    permessage-deflate offer, RFC 7692 §5), and asyncio's listening options
+    permessage-deflate offer, RFC 7692 §5), ``process_request`` and
+    ``select_subprotocol`` (hooks deciding before the 101, see
+    ``server_hooks``), and asyncio's listening options
     ``backlog``, ``reuse_address``, ``reuse_port``, ``start_serving``. Use
     ``await serve(...)`` or ``async with serve(...) as server``.
     """
