@@ -19,6 +19,7 @@ from .connector import (
     UnixConnector,
 )
 from .formdata import FormData
+from .socket_connector import SocketConnector
 from .cookiejar import CookieJar, DummyCookieJar
 from .deflate import DeflateParams, PerMessageDeflate
 from .frames import HAS_EXTENSIONS
@@ -136,6 +137,7 @@ __all__ = (
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
     "ServerWebSocket",
+    "SocketConnector",
     "SocketTimeoutError",
     "TCPConnector",
     "TooManyHeaders",

@@ -23,6 +23,7 @@ from .handshake import ClientHandshake
 from .http11 import MAX_BODY_SIZE, ResponseHead
 from .models import BasicAuth, ClientWSTimeout, RequestInfo
 from .protocol import WebSocketProtocol
+from .socket_connector import SocketConnector
 from .redirects import REDIRECT_STATUSES, follow, origin
 
 __all__ = ("ClientSession", "ws_connect", "request")
@@ -316,13 +317,18 @@ def ws_connect(url: str | URL, **kwargs: Any) -> AwaitableContext[ClientWebSocke
     """Open a WebSocket with a private ``ClientSession`` that closes with it.
 
     Takes the keyword arguments of ``ClientSession.ws_connect``, plus
-    ``connector`` and ``session_timeout`` for the private session.
+    ``connector``, ``session_timeout`` and ``ws_response_class`` for the
+    private session, and ``sock``: an already connected socket to run the
+    handshake on (a ``SocketConnector``; TLS too for ``wss://``).
     """
     session_kwargs: dict[str, Any] = {}
-    if "connector" in kwargs:
-        session_kwargs["connector"] = kwargs.pop("connector")
+    for name in ("connector", "ws_response_class"):
+        if name in kwargs:
+            session_kwargs[name] = kwargs.pop(name)
     if "session_timeout" in kwargs:
         session_kwargs["timeout"] = kwargs.pop("session_timeout")
+    if "sock" in kwargs:
+        session_kwargs["connector"] = SocketConnector(kwargs.pop("sock"))
 
     async def connect() -> ClientWebSocketResponse[Any]:
         session = ClientSession(**session_kwargs)

@@ -90,3 +90,28 @@ async def test_unix_socket(tmp_path: pathlib.Path) -> None:
                 await ws.send_str("over unix")
                 assert await ws.receive_str() == "over unix"
         await asyncio.sleep(0)
+
+
+async def test_ws_connect_over_an_already_connected_socket(our_server: str) -> None:
+    from yarl import URL
+
+    port = URL(our_server).port
+    sock = socket.create_connection(("127.0.0.1", port))
+    async with aiohttp_ws.ws_connect("ws://any.name.invalid/over-sock", sock=sock) as ws:
+        await ws.send_str("through the given socket")
+        assert await ws.receive_str() == "through the given socket"
+        assert ws.get_extra_info("sockname") == sock.getsockname()
+    assert sock.fileno() == -1  # closed with the connection
+
+
+async def test_socket_connector_runs_tls_over_the_socket_and_only_once(ca: trustme.CA, tls_server: int) -> None:
+    host, port = "localhost", tls_server
+    sock = socket.create_connection(("127.0.0.1", port))
+    connector = aiohttp_ws.SocketConnector(sock, ssl=client_context(ca))
+    async with aiohttp_ws.ClientSession(connector=connector) as session:
+        async with session.ws_connect(f"wss://{host}:{port}/") as ws:
+            assert ws.get_extra_info("ssl_object") is not None
+            await ws.send_str("tls")
+            assert await ws.receive_str() == "tls"
+        with pytest.raises(aiohttp_ws.ClientConnectorError):
+            await session.ws_connect(f"wss://{host}:{port}/")  # no second socket
