@@ -12,7 +12,9 @@ import asyncio
 import logging
 import socket
 import ssl as ssl_module
-from typing import Any, Awaitable, Callable, Literal, Sequence
+from typing import Any, Awaitable, Callable, Literal, Mapping, NoReturn, Sequence
+
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._context import AwaitableContext
 from .client_ws import WebSocketBase
@@ -26,7 +28,7 @@ from .models import ClientWSTimeout, WSMsgType
 from .protocol import WebSocketProtocol
 from .server_hooks import Accept, ProcessRequest, Refuse, SelectSubprotocol, UpgradeRequest, choose, decide
 
-__all__ = ("ServerWebSocket", "Server", "serve", "echo_handler", "Accept", "Refuse", "UpgradeRequest")
+__all__ = ("ServerWebSocket", "Server", "serve", "accept", "echo_handler", "Accept", "Refuse", "UpgradeRequest")
 
 logger = logging.getLogger("aiohttp_ws.server")
 
@@ -108,21 +110,33 @@ class Server:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _serve_one(self, proto: _ServerProtocol) -> None:
+    async def _serve_one(self, proto: HttpHeadProtocol) -> None:
+        try:
+            ws = await self._upgrade(proto)
+        except (HandshakeRejected, asyncio.TimeoutError, ServerDisconnectedError):
+            return
+        await self._run_handler(ws)
+
+    async def _upgrade(self, proto: HttpHeadProtocol, head: RequestHead | None = None) -> ServerWebSocket:
+        """Read the upgrade request (unless *head* was read already), decide,
+        answer 101 and return the WebSocket. A refusal is written, the
+        connection closed and ``HandshakeRejected`` raised; a silent or gone
+        client aborts the connection (``asyncio.TimeoutError``,
+        ``ServerDisconnectedError``)."""
         transport = proto.transport
         assert transport is not None
         try:
-            try:
-                head = await asyncio.wait_for(proto.read_head(), self._handshake_timeout)
-            except HttpProcessingError as exc:
-                raise HandshakeRejected(exc.code, "Bad Request", exc.message) from exc
-            assert isinstance(head, RequestHead)
+            if head is None:
+                try:
+                    read = await asyncio.wait_for(proto.read_head(), self._handshake_timeout)
+                except HttpProcessingError as exc:
+                    raise HandshakeRejected(exc.code, "Bad Request", exc.message) from exc
+                assert isinstance(read, RequestHead)
+                head = read
             request = UpgradeRequest.from_head(head, transport.get_extra_info("peername"))
             decision = await asyncio.wait_for(decide(self._process_request, request), self._handshake_timeout)
             if isinstance(decision, Refuse):
-                transport.write(decision.response())
-                transport.close()
-                return
+                _refuse(transport, decision)
             key, chosen, deflate = process_request(head, self._protocols, self._deflate)
             offered = offered_protocols(head.headers)
             if decision is not None and decision.subprotocol is not None:
@@ -130,17 +144,16 @@ class Server:
             else:
                 choice = choose(self._select_subprotocol, request, offered, chosen)
             if isinstance(choice, Refuse):
-                transport.write(choice.response())
-                transport.close()
-                return
+                _refuse(transport, choice)
             chosen = choice
         except HandshakeRejected as exc:
-            transport.write(reject_response(exc))
-            transport.close()
-            return
+            if not transport.is_closing():
+                transport.write(reject_response(exc))
+                transport.close()
+            raise
         except (asyncio.TimeoutError, ServerDisconnectedError):
             transport.abort()
-            return
+            raise
         extra = decision.headers if isinstance(decision, Accept) else ()
         transport.write(accept_response(key, chosen, headers=extra, deflate=deflate))
         core = WebSocketProtocol(
@@ -154,14 +167,13 @@ class Server:
             core, heartbeat=self._heartbeat, max_queue_bytes=self._max_queue_bytes, close_timeout=self._close_timeout
         )
         conn.take_over(transport, proto)
-        ws = ServerWebSocket(
+        return ServerWebSocket(
             conn,
             request=head,
             protocol=chosen,
             timeout=ClientWSTimeout(ws_close=self._close_timeout),
             autoping=self._autoping,
         )
-        await self._run_handler(ws)
 
     async def _run_handler(self, ws: ServerWebSocket) -> None:
         self._websockets.add(ws)
@@ -248,6 +260,43 @@ async def _serve(
     else:
         server._server = await loop.create_server(factory, host, port, ssl=ssl, **listen)
     return server
+
+
+def _refuse(transport: asyncio.Transport, refusal: Refuse) -> NoReturn:
+    """Write a hook's refusal, close, and raise ``HandshakeRejected``."""
+    transport.write(refusal.response())
+    transport.close()
+    raise HandshakeRejected(refusal.status, "Refused", "refused before the 101")
+
+
+async def accept(
+    sock: socket.socket,
+    *,
+    request: RequestHead | Mapping[str, str] | None = None,
+    ssl: ssl_module.SSLContext | None = None,
+    **kwargs: Any,
+) -> ServerWebSocket:
+    """Serve one WebSocket on *sock*, a connection that was already accepted,
+    and return its server side (the caller sends, receives and closes it).
+
+    *request*: the upgrade request if someone already read it from *sock*: a
+    ``RequestHead``, or just its header fields (a mapping: ``GET /`` is
+    assumed). *ssl* runs TLS over *sock* first. Takes ``serve()``'s keywords
+    (``protocols``, ``process_request``, ``select_subprotocol``, limits,
+    ``compress``, ``heartbeat``...). Raises ``HandshakeRejected`` (status) after
+    answering a request it refuses, ``asyncio.TimeoutError`` when no complete
+    request arrives within ``handshake_timeout``.
+    """
+    if request is not None and not isinstance(request, RequestHead):
+        request = RequestHead("GET", "/", (1, 1), CIMultiDictProxy(CIMultiDict(request)))
+    server = Server(_no_handler, **kwargs)
+    loop = asyncio.get_running_loop()
+    _, proto = await loop.connect_accepted_socket(lambda: HttpHeadProtocol(is_response=False), sock, ssl=ssl)
+    return await server._upgrade(proto, request)
+
+
+async def _no_handler(ws: ServerWebSocket) -> None:
+    """``accept()`` hands the WebSocket to its caller instead."""
 
 
 async def _close_server(server: Server) -> None:

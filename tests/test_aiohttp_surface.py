@@ -140,7 +140,7 @@ async def test_ws_connect_raises_when_awaited(url: str, kwargs: dict[str, Any], 
         pending = session.ws_connect(url, **kwargs)  # no error yet
         with pytest.raises(error):
             await asyncio.wait_for(pending, 5)
-        task = asyncio.create_task(session.ws_connect(url, **kwargs).__aenter__())
+        task = asyncio.create_task(session.ws_connect(url, **kwargs))  # a coroutine, as aiohttp's
         with pytest.raises(error):
             await task
         with pytest.raises(error):

@@ -103,3 +103,65 @@ async def test_default_subprotocol_is_the_servers_preference() -> None:
     async with aiohttp_ws.serve(echo_handler, protocols=("b", "a")) as server:
         async with aiohttp_ws.ws_connect(f"ws://127.0.0.1:{server.port}/", protocols=["a", "b"]) as ws:
             assert ws.protocol == "b"
+
+
+async def test_accept_serves_one_websocket_on_an_accepted_socket() -> None:
+    import socket
+
+    from aiohttp_ws.server import accept
+
+    client_sock, server_sock = socket.socketpair()
+
+    async def serve_it() -> str:
+        ws = await accept(server_sock, protocols=("chat",))
+        msg = await ws.receive_str()
+        await ws.send_str(msg.upper())
+        await ws.close()
+        return ws.path
+
+    serving = asyncio.create_task(serve_it())
+    async with aiohttp_ws.ws_connect("ws://socketpair/room?x=1", sock=client_sock, protocols=["chat"]) as ws:
+        assert ws.protocol == "chat"
+        await ws.send_str("hi")
+        assert await ws.receive_str() == "HI"
+        assert (await ws.receive()).type is aiohttp_ws.WSMsgType.CLOSE
+    assert await serving == "/room?x=1"
+
+
+async def test_accept_on_a_socket_whose_request_was_already_read() -> None:
+    """As when another framework read the HTTP request and hands the socket over."""
+    import socket
+
+    from aiohttp_ws.http11 import HeadParser
+    from aiohttp_ws.server import accept
+
+    client_sock, server_sock = socket.socketpair()
+    connecting = asyncio.create_task(aiohttp_ws.ws_connect("ws://handed-over/", sock=client_sock))
+    loop = asyncio.get_running_loop()
+    server_sock.setblocking(False)
+    parser = HeadParser(is_response=False)
+    head = None
+    while head is None:
+        head = parser.feed(await loop.sock_recv(server_sock, 4096))
+    ws_server = await accept(server_sock, request=head)
+    ws = await connecting
+    await ws.send_bytes(b"\x00\x01")
+    assert await ws_server.receive_bytes() == b"\x00\x01"
+    await ws.close()
+    assert ws.close_code == 1000
+
+
+async def test_accept_refusal_raises_after_answering() -> None:
+    import socket
+
+    from aiohttp_ws.handshake import HandshakeRejected
+    from aiohttp_ws.server import accept
+
+    client_sock, server_sock = socket.socketpair()
+    connecting = asyncio.create_task(aiohttp_ws.ws_connect("ws://x/", sock=client_sock))
+    with pytest.raises(HandshakeRejected) as refused:
+        await accept(server_sock, process_request=lambda request: Refuse(403, body="no"))
+    assert refused.value.status == 403
+    with pytest.raises(aiohttp_ws.WSServerHandshakeError) as info:
+        await connecting
+    assert info.value.status == 403 and info.value.body == b"no"

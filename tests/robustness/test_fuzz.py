@@ -5,6 +5,7 @@ pure-Python frame parsers agree."""
 
 from __future__ import annotations
 
+import sys
 import zlib
 from typing import Any
 
@@ -45,7 +46,11 @@ def parse_all(
     parser_class: Any, data: bytes, sizes: list[int], limit: int | None
 ) -> tuple[list[Any], str | None, int]:
     """Read *data* in place in reads of *sizes*; the frames, the error class
-    name if one was raised, and the most bytes the parser held at any time."""
+    name if one was raised, and the most bytes the parser held at any time.
+    The thread's spare buffers (memory that exists already, reused for big
+    frames) are emptied first, so what is held is what these bytes caused."""
+    module = PURE if parser_class is PURE.FrameParser else sys.modules[parser_class.__module__]
+    module._scratch.spares = []
     parser = parser_class(expect_masked=False)
     parser.max_payload = limit
     out: list[Any] = []
