@@ -78,10 +78,11 @@ from .models import (
     WSMessage,
     WSMsgType,
 )
-from .server import Server, ServerWebSocket, serve
+from .server import Server, ServerWebSocket, broadcast, serve
 
 __all__ = (
     "__version__",
+    "broadcast",
     "BadHttpMessage",
     "BaseConnector",
     "BasicAuth",

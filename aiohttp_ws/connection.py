@@ -382,6 +382,22 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         if self._write_paused:
             await self._drain()
 
+    def send_now(self, payload: bytes, opcode: int) -> bool:
+        """Write one whole TEXT or BINARY message at once, without waiting:
+        ``False`` (nothing written) if the peer is slow (the transport's buffer
+        is over its limit), a compressed send is in progress, or the
+        connection is closing. For ``broadcast()``."""
+        core = self.core
+        lock = self._deflate_lock
+        if self._write_paused or self.lost or lock is not None and lock.locked():
+            return False
+        try:
+            data = core.send_message(payload, opcode)
+            self._write(data)
+        except (InvalidStateError, ClientConnectionResetError):
+            return False
+        return True
+
     def _write_masked_in_place(self, payload: bytes, opcode: int) -> None:
         """Mask a large message into the thread's output buffer and write it.
         If the transport kept any of it (its write buffer is not empty), the

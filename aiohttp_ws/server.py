@@ -12,7 +12,7 @@ import asyncio
 import logging
 import socket
 import ssl as ssl_module
-from typing import Any, Awaitable, Callable, Literal, Mapping, NoReturn, Sequence
+from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, NoReturn, Sequence
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -21,6 +21,7 @@ from .client_ws import WebSocketBase
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
 from .deflate import PerMessageDeflate
 from .exceptions import ClientConnectionResetError, HttpProcessingError, ServerDisconnectedError
+from .frames import OP_BINARY, OP_TEXT
 from .handshake import HandshakeRejected, accept_response, offered_protocols, process_request, reject_response
 from .http11 import RequestHead
 from .http_proto import HttpHeadProtocol
@@ -28,7 +29,17 @@ from .models import ClientWSTimeout, WSMsgType
 from .protocol import WebSocketProtocol
 from .server_hooks import Accept, ProcessRequest, Refuse, SelectSubprotocol, UpgradeRequest, choose, decide
 
-__all__ = ("ServerWebSocket", "Server", "serve", "accept", "echo_handler", "Accept", "Refuse", "UpgradeRequest")
+__all__ = (
+    "ServerWebSocket",
+    "Server",
+    "serve",
+    "accept",
+    "broadcast",
+    "echo_handler",
+    "Accept",
+    "Refuse",
+    "UpgradeRequest",
+)
 
 logger = logging.getLogger("aiohttp_ws.server")
 
@@ -36,11 +47,13 @@ Handler = Callable[["ServerWebSocket"], Awaitable[None]]
 
 
 class ServerWebSocket(WebSocketBase[Literal[True]]):
-    """The server side of one WebSocket; ``request`` is the upgrade request."""
+    """The server side of one WebSocket; ``request`` is the upgrade request,
+    ``remote`` the peer's address (kept after the connection ends)."""
 
-    def __init__(self, conn: WebSocketConnection, *, request: RequestHead, **kwargs: Any) -> None:
+    def __init__(self, conn: WebSocketConnection, *, request: RequestHead, remote: Any = None, **kwargs: Any) -> None:
         super().__init__(conn, **kwargs)
         self.request = request
+        self.remote = remote
 
     @property
     def path(self) -> str:
@@ -78,8 +91,10 @@ class Server:
         compress: bool | PerMessageDeflate = False,
         process_request: ProcessRequest | None = None,
         select_subprotocol: SelectSubprotocol | None = None,
+        max_connections: int | None = None,
     ) -> None:
         self._handler = handler
+        self._max_connections = max_connections
         self._process_request = process_request
         self._select_subprotocol = select_subprotocol
         self._deflate = PerMessageDeflate() if compress is True else (compress or None)
@@ -133,6 +148,8 @@ class Server:
                     raise HandshakeRejected(exc.code, "Bad Request", exc.message) from exc
                 assert isinstance(read, RequestHead)
                 head = read
+            if self._max_connections is not None and len(self._websockets) >= self._max_connections:
+                _refuse(transport, _BUSY)
             request = UpgradeRequest.from_head(head, transport.get_extra_info("peername"))
             decision = await asyncio.wait_for(decide(self._process_request, request), self._handshake_timeout)
             if isinstance(decision, Refuse):
@@ -170,6 +187,7 @@ class Server:
         return ServerWebSocket(
             conn,
             request=head,
+            remote=request.remote,
             protocol=chosen,
             timeout=ClientWSTimeout(ws_close=self._close_timeout),
             autoping=self._autoping,
@@ -187,6 +205,13 @@ class Server:
             self._websockets.discard(ws)
         if not ws.closed:
             await ws.close()
+        logger.info(
+            "%s %s subprotocol=%s close_code=%s",
+            ws.remote,
+            ws.path,
+            ws.protocol,
+            ws.close_code,
+        )
 
     def get_loop(self) -> asyncio.AbstractEventLoop:
         """The event loop the server runs on (``asyncio.Server.get_loop``)."""
@@ -260,6 +285,21 @@ async def _serve(
     else:
         server._server = await loop.create_server(factory, host, port, ssl=ssl, **listen)
     return server
+
+
+#: The answer when ``max_connections`` WebSockets are open.
+_BUSY = Refuse(503, headers=[("Retry-After", "1")], body="too many connections\n")
+
+
+def broadcast(websockets: Iterable[WebSocketBase[Any]], message: str | bytes) -> int:
+    """Send *message* (``str``: TEXT, ``bytes``: BINARY) to every open
+    WebSocket at once, without waiting for any of them. A connection that is
+    slow (its write buffer is over the limit), closing, or busy compressing
+    another message is skipped for this message, so one stalled peer never
+    holds up the others (the semantics of websockets' ``broadcast``).
+    Returns how many connections got the message."""
+    payload, opcode = (message.encode("utf-8"), OP_TEXT) if isinstance(message, str) else (bytes(message), OP_BINARY)
+    return sum(ws._conn.send_now(payload, opcode) for ws in websockets if not ws.closed)
 
 
 def _refuse(transport: asyncio.Transport, refusal: Refuse) -> NoReturn:
