@@ -318,8 +318,9 @@ def ws_connect(url: str | URL, **kwargs: Any) -> AwaitableContext[ClientWebSocke
 
     Takes the keyword arguments of ``ClientSession.ws_connect``, plus
     ``connector``, ``session_timeout`` and ``ws_response_class`` for the
-    private session, and ``sock``: an already connected socket to run the
-    handshake on (a ``SocketConnector``; TLS too for ``wss://``).
+    private session, ``loop`` (aiohttp 0.16's; ignored, ``DeprecationWarning``),
+    and ``sock``: an already connected socket to run the handshake on (a
+    ``SocketConnector``; TLS too for ``wss://``).
     """
     session_kwargs: dict[str, Any] = {}
     for name in ("connector", "ws_response_class"):
@@ -329,6 +330,8 @@ def ws_connect(url: str | URL, **kwargs: Any) -> AwaitableContext[ClientWebSocke
         session_kwargs["timeout"] = kwargs.pop("session_timeout")
     if "sock" in kwargs:
         session_kwargs["connector"] = SocketConnector(kwargs.pop("sock"))
+    if "loop" in kwargs:  # aiohttp 0.16's ws_connect(url, loop=...)
+        session_kwargs["loop"] = kwargs.pop("loop")
 
     async def connect() -> ClientWebSocketResponse[Any]:
         session = ClientSession(**session_kwargs)

@@ -267,3 +267,27 @@ async def test_deprecated_ssl_keywords_warn_and_conflicts_raise(our_server: str)
         with pytest.raises(ValueError), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             await session.ws_connect(our_server, ssl=False, fingerprint=b"x" * 32)
+
+
+async def test_aiohttp_016_module_level_ws_connect_signature(our_server: str) -> None:
+    """aiohttp 0.16: ws_connect(url, *, protocols, timeout, connector, ws_response_class, autoclose, autoping, loop)."""
+
+    class Mine(aiohttp_ws.ClientWebSocketResponse):  # type: ignore[type-arg]
+        pass
+
+    with pytest.warns(DeprecationWarning) as caught:
+        ws = await aiohttp_ws.ws_connect(
+            our_server,
+            protocols=("chat",),
+            timeout=10.0,
+            connector=aiohttp_ws.TCPConnector(),
+            ws_response_class=Mine,
+            autoclose=True,
+            autoping=True,
+            loop=asyncio.get_running_loop(),
+        )
+    assert {str(w.message).split()[0] for w in caught} >= {"The", "parameter"}  # loop, float timeout
+    assert isinstance(ws, Mine) and ws.protocol == "chat"
+    await ws.send_str("0.16")
+    assert (await ws.receive()).data == "0.16"
+    assert await ws.close() is True
