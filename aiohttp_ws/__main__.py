@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import threading
 import time
@@ -171,7 +172,8 @@ async def serve_forever(host: str, port: int) -> int:
     """``serve``: the echo server on its own until interrupted."""
     async with serve(echo_handler, host, port) as server:
         print(f"echo server listening on ws://{host}:{server.port}/", flush=True)
-        await asyncio.Event().wait()
+        # SIGTERM and Ctrl-C close every client with 1001 (going away), then exit 0.
+        await server.serve_forever(stop_signals=(signal.SIGTERM, signal.SIGINT))
     return 0
 
 

@@ -243,7 +243,9 @@ class FrameParser:
     role (a server's frames are never masked, a client's always are), RSV bits
     not allowed by ``allowed_rsv``, an unknown opcode, a fragmented or
     oversized control frame, a 64-bit length with the top bit set. Raises
-    ``PayloadTooBig`` (1009) for a data frame over ``max_payload``.
+    ``PayloadTooBig`` (1009) for a data frame over ``max_payload``, and for
+    any declared length of 2**62 bytes or more, limit or not (positions stay
+    far from the 64-bit range, so the compiled parser cannot overflow).
     """
 
     def __init__(self, *, expect_masked: bool, allowed_rsv: int = 0) -> None:
@@ -368,6 +370,8 @@ class FrameParser:
                 return None
             if buf[pos + 2] & 0x80:
                 raise ProtocolError("64-bit payload length with the most significant bit set")
+            if buf[pos + 2] & 0x40:  # 2**62 bytes or more: no message that large can be held
+                raise PayloadTooBig("declared payload length of 2**62 bytes or more")
             length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
             start = pos + 10
         if opcode < 8:

@@ -227,13 +227,32 @@ class Server:
         assert self._server is not None
         await self._server.start_serving()
 
-    async def serve_forever(self) -> None:
-        """Accept connections until cancelled (``asyncio.Server.serve_forever``);
-        on cancellation open WebSockets are closed with 1001."""
+    async def serve_forever(self, *, stop_signals: Sequence[int] = ()) -> None:
+        """Accept connections until cancelled (``asyncio.Server.serve_forever``)
+        or, with *stop_signals* (e.g. ``(signal.SIGTERM, signal.SIGINT)``), until
+        one of them arrives, which then returns normally. Either way every open
+        WebSocket is closed with 1001 (going away) and the handlers get up to
+        ``close_timeout`` seconds to finish. Signals are handled only where the
+        loop can (the main thread, not on Windows)."""
         assert self._server is not None
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(self._server.serve_forever())
+        handled = []
+        for sig in stop_signals:
+            try:
+                loop.add_signal_handler(sig, task.cancel)
+                handled.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
         try:
-            await self._server.serve_forever()
+            await task
+        except asyncio.CancelledError:
+            if not handled or not task.cancelled() or _current_task_cancelling():
+                raise
         finally:
+            for sig in handled:
+                loop.remove_signal_handler(sig)
+            task.cancel()
             self.close()
             await self.wait_closed()
 
@@ -300,6 +319,12 @@ def broadcast(websockets: Iterable[WebSocketBase[Any]], message: str | bytes) ->
     Returns how many connections got the message."""
     payload, opcode = (message.encode("utf-8"), OP_TEXT) if isinstance(message, str) else (bytes(message), OP_BINARY)
     return sum(ws._conn.send_now(payload, opcode) for ws in websockets if not ws.closed)
+
+
+def _current_task_cancelling() -> bool:
+    """Whether the calling task itself was cancelled (not only what it awaited)."""
+    task = asyncio.current_task()
+    return task is not None and bool(getattr(task, "cancelling", lambda: 0)())
 
 
 def _refuse(transport: asyncio.Transport, refusal: Refuse) -> NoReturn:

@@ -84,3 +84,26 @@ async def test_examples_run() -> None:
         out, err = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 0, err.decode()
         assert expected in out.decode()
+
+
+async def test_serve_closes_clients_with_1001_on_sigterm_and_exits_0() -> None:
+    import asyncio
+    import signal
+    import sys
+
+    import aiohttp_ws
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiohttp_ws", "serve", "--port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+    url = line.strip().rsplit(" ", 1)[-1]
+    async with aiohttp_ws.ws_connect(url) as ws:
+        await ws.send_str("before")
+        assert await ws.receive_str() == "before"
+        proc.send_signal(signal.SIGTERM)
+        msg = await asyncio.wait_for(ws.receive(), 10)
+        assert (msg.type, msg.data) == (aiohttp_ws.WSMsgType.CLOSE, 1001)  # not a dropped connection (1006)
+    assert await asyncio.wait_for(proc.wait(), 15) == 0

@@ -96,3 +96,26 @@ def test_parser_buffer_grows_with_bytes_not_with_the_declared_length() -> None:
     assert frame is not None and frame.payload == payload
     assert worst <= 2.5, worst  # at most about twice what arrived, at every step
     assert parser.held_bytes == 0  # idle: nothing held
+
+
+@pytest.mark.parametrize("length", [2**62, 2**63 - 10, 2**63 - 1])
+def test_lengths_near_the_64_bit_limit_fail_on_both_parsers(length: int) -> None:
+    """Found by the fuzzer: the compiled parser's positions overflowed for a
+    declared 2**63 - 10 bytes and it returned an empty frame. Any length of
+    2**62 or more is now 1009 on both paths, with or without a limit."""
+    from aiohttp_ws.exceptions import PayloadTooBig
+
+    from ..core.test_hot_path import PURE
+
+    data = bytes([0x00, 127]) + length.to_bytes(8, "big") + b"\x00"
+    for parser_class in (FrameParser, PURE.FrameParser):
+        parser = parser_class(expect_masked=False)
+        parser.feed(data)
+        with pytest.raises(PayloadTooBig):
+            parser.next_frame()
+
+
+def test_a_length_just_under_2_62_waits_for_its_bytes() -> None:
+    parser = FrameParser(expect_masked=False)
+    parser.feed(header(2**62 - 1) + b"abc")
+    assert parser.next_frame() is None and parser.held_bytes < 64 * 1024
