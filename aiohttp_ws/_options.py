@@ -56,7 +56,7 @@ def ws_timeout(timeout: Any, receive_timeout: float | None) -> ClientWSTimeout:
     """The ``ClientWSTimeout`` of a ``ws_connect`` call. A float *timeout*
     (aiohttp's older ``ws_close``) and *receive_timeout* still work and warn
     as in aiohttp 3.14."""
-    if timeout is _UNSET or timeout is None:
+    if timeout is None:
         result = DEFAULT_WS_TIMEOUT
     elif isinstance(timeout, ClientWSTimeout):
         result = timeout

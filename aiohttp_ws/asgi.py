@@ -186,12 +186,7 @@ def websocket_app(
         if isinstance(decision, Refuse):
             await _refuse(scope, send, decision)
             return
-        offered = list(scope.get("subprotocols", []))
-        default = next((p for p in protocols if p in offered), None)
-        if decision is not None and decision.subprotocol is not None:
-            choice = choose(lambda _request, _offered: decision.subprotocol, request, offered, None)
-        else:
-            choice = choose(select_subprotocol, request, offered, default)
+        choice = choose(decision, select_subprotocol, request, list(scope.get("subprotocols", [])), protocols)
         if isinstance(choice, Refuse):
             await _refuse(scope, send, choice)
             return

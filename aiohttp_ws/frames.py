@@ -283,8 +283,7 @@ class FrameParser:
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         """Where the transport should read the next bytes (then ``buffer_updated``)."""
         if self._pos == self._end:
-            if not self._in_scratch and len(self._buf) > READ_SIZE:
-                _give_back(self._buf)
+            self._release_idle()
             self._buf = _scratch_buffer()
             self._pos = self._end = 0
             self._in_scratch = True
@@ -305,11 +304,8 @@ class FrameParser:
         """After parsing: move the bytes of a partial frame out of the shared
         scratch buffer into this parser's own (a no-op outside scratch mode)."""
         if not self._in_scratch:
-            if self._pos == self._end and self._buf:  # idle again: hold nothing
-                if len(self._buf) > READ_SIZE:
-                    _give_back(self._buf)
-                self._buf = bytearray()
-                self._pos = self._end = 0
+            if self._pos == self._end:  # idle again: hold nothing
+                self._release_idle()
             return
         self._in_scratch = False
         pos = self._pos
@@ -323,6 +319,14 @@ class FrameParser:
         else:
             self._buf = bytearray(memoryview(self._buf)[pos : self._end]) if left else bytearray()
         self._shift(pos)
+
+    def _release_idle(self) -> None:
+        """Drop the buffer of an idle parser, giving a big one to the thread's spares."""
+        if not self._in_scratch and len(self._buf) > READ_SIZE:
+            _give_back(self._buf)
+        self._buf = bytearray()
+        self._pos = self._end = 0
+        self._in_scratch = False
 
     def _shift(self, n: int) -> None:
         """The unread bytes moved *n* places towards the buffer's start."""

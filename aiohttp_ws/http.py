@@ -12,19 +12,9 @@ from http.server import BaseHTTPRequestHandler
 from typing import Final, Mapping
 
 from . import __version__
+from . import http_websocket
 from .exceptions import HttpProcessingError
-from .http_websocket import (
-    WS_CLOSED_MESSAGE,
-    WS_CLOSING_MESSAGE,
-    WS_KEY,
-    WebSocketError,
-    WSCloseCode,
-    WSMessage,
-    WSMessageDecodeText,
-    WSMessageNoDecodeText,
-    WSMessageTextBytes,
-    WSMsgType,
-)
+from .http_websocket import *  # noqa: F403  (re-exported: its __all__ is part of ours)
 from .models import HttpVersion, HttpVersion10, HttpVersion11
 
 #: Status code → ``(reason phrase, description)`` (RFC 9110 §15).
@@ -39,14 +29,5 @@ __all__ = (
     "HttpVersion11",
     "RESPONSES",
     "SERVER_SOFTWARE",
-    "WS_CLOSED_MESSAGE",
-    "WS_CLOSING_MESSAGE",
-    "WS_KEY",
-    "WSCloseCode",
-    "WSMessage",
-    "WSMessageDecodeText",
-    "WSMessageNoDecodeText",
-    "WSMessageTextBytes",
-    "WSMsgType",
-    "WebSocketError",
+    *http_websocket.__all__,
 )

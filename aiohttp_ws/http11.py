@@ -240,7 +240,7 @@ class BodyReader:
     def declared_length(self) -> int | None:
         """The body length ``Content-Length`` announces, or ``None`` (chunked,
         close-delimited, or no body)."""
-        return None if self._chunked or self.until_eof or self.done and not self._remaining else self._remaining
+        return None if self._chunked or self.until_eof else self._remaining
 
     def feed(self, data: bytes) -> bool:
         """Feed bytes of the body; return whether reading is finished."""

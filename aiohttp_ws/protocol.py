@@ -91,6 +91,7 @@ class _Pieces:
 
 _BIG_PIECE = 4096  # a piece this large is kept as it is
 _GROUP = 64  # small pieces joined per group
+_NO_PIECES = _Pieces(b"")  # between messages; never added to
 
 
 class WebSocketProtocol:
@@ -148,7 +149,7 @@ class WebSocketProtocol:
         self._pongs: list[bytes] = []  # payloads of pings not answered yet, oldest first
         self._frag_opcode = 0
         self._frag_compressed = False
-        self._frag_parts = _Pieces(b"")
+        self._frag_parts = _NO_PIECES  # replaced when a message starts
         self._frag_size = 0
         self._frag_count = 0  # frames of the message being reassembled
         self._frag_text: codecs.IncrementalDecoder | None = None
@@ -312,7 +313,7 @@ class WebSocketProtocol:
         is_text = decoder is not None
         self._frag_opcode = 0
         self._frag_compressed = False
-        self._frag_parts = _Pieces(b"")
+        self._frag_parts = _NO_PIECES  # let the finished message's pieces go
         self._frag_size = 0
         self._frag_count = 0
         self._frag_text = None

@@ -154,12 +154,9 @@ class Server:
             decision = await asyncio.wait_for(decide(self._process_request, request), self._handshake_timeout)
             if isinstance(decision, Refuse):
                 _refuse(transport, decision)
-            key, chosen, deflate = process_request(head, self._protocols, self._deflate)
+            key, _, deflate = process_request(head, self._protocols, self._deflate)
             offered = offered_protocols(head.headers)
-            if decision is not None and decision.subprotocol is not None:
-                choice = choose(lambda _request, _offered: decision.subprotocol, request, offered, None)
-            else:
-                choice = choose(self._select_subprotocol, request, offered, chosen)
+            choice = choose(decision, self._select_subprotocol, request, offered, self._protocols)
             if isinstance(choice, Refuse):
                 _refuse(transport, choice)
             chosen = choice

@@ -116,14 +116,23 @@ async def decide(hook: ProcessRequest | None, request: UpgradeRequest) -> Decisi
 
 
 def choose(
-    hook: SelectSubprotocol | None, request: UpgradeRequest, offered: list[str], default: str | None
+    decision: Decision,
+    hook: SelectSubprotocol | None,
+    request: UpgradeRequest,
+    offered: list[str],
+    protocols: Sequence[str],
 ) -> str | None | Refuse:
-    """The subprotocol to answer with, or a 500 refusal when *hook* fails or
-    picks one that was not offered."""
-    if hook is None:
-        return default
+    """The subprotocol to answer with: ``Accept.subprotocol`` if the decision
+    names one, else *hook*'s choice, else the first of the server's
+    *protocols* that was offered; a 500 refusal when *hook* fails or the
+    choice was not offered."""
     try:
-        chosen = hook(request, offered)
+        if isinstance(decision, Accept) and decision.subprotocol is not None:
+            chosen: str | None = decision.subprotocol
+        elif hook is not None:
+            chosen = hook(request, offered)
+        else:
+            chosen = next((p for p in protocols if p in offered), None)
     except Exception:
         logger.exception("select_subprotocol failed for %s", request.target)
         return SERVER_ERROR
