@@ -1,7 +1,8 @@
 """Builds the optional compiled hot path; any failure falls back to pure Python.
 
-``aiohttp_ws/frames.py`` is compiled by Cython as ``aiohttp_ws._frames_c`` (with
-the declarations in ``_frames_c.pxd``) and ``_mask.pyx`` as ``aiohttp_ws._mask``.
+``aiohttp_ws/sansio/frames.py`` is compiled by Cython as
+``aiohttp_ws.sansio._frames_c`` (with the declarations in ``_frames_c.pxd``)
+and ``sansio/_mask.pyx`` as ``aiohttp_ws.sansio._mask``.
 ``AIOHTTP_WS_NO_EXTENSIONS=1`` at build time skips them.
 """
 
@@ -38,12 +39,12 @@ def extensions() -> list[Extension]:
     try:
         from Cython.Build import cythonize
 
-        shutil.copyfile("aiohttp_ws/frames.py", "aiohttp_ws/_frames_c.py")
+        shutil.copyfile("aiohttp_ws/sansio/frames.py", "aiohttp_ws/sansio/_frames_c.py")
         return list(
             cythonize(
                 [
-                    Extension("aiohttp_ws._frames_c", ["aiohttp_ws/_frames_c.py"]),
-                    Extension("aiohttp_ws._mask", ["aiohttp_ws/_mask.pyx"]),
+                    Extension("aiohttp_ws.sansio._frames_c", ["aiohttp_ws/sansio/_frames_c.py"]),
+                    Extension("aiohttp_ws.sansio._mask", ["aiohttp_ws/sansio/_mask.pyx"]),
                 ],
                 compiler_directives={"language_level": "3", "annotation_typing": False},
                 quiet=True,

@@ -6,7 +6,10 @@ client WebSocket API.
 
 __version__ = "0.1.0"
 
-from . import client_exceptions, client_ws, hdrs, http, http_websocket, typedefs
+import sys as _sys
+
+from . import client_exceptions, client_ws, cookiejar, hdrs, http, http_websocket, typedefs
+from .sansio import deflate, frames, handshake, http11, protocol, redirects
 from .client import ClientSession, request, ws_connect
 from .client_reqrep import ClientResponse
 from .client_ws import ClientWebSocketResponse
@@ -20,9 +23,9 @@ from .connector import (
 )
 from .formdata import FormData
 from .socket_connector import SocketConnector
-from .cookiejar import CookieJar, DummyCookieJar
-from .deflate import DeflateParams, PerMessageDeflate
-from .frames import HAS_EXTENSIONS
+from .sansio.cookiejar import CookieJar, DummyCookieJar
+from .sansio.deflate import DeflateParams, PerMessageDeflate
+from .sansio.frames import HAS_EXTENSIONS
 from .exceptions import (
     BadHttpMessage,
     ClientConnectionError,
@@ -153,6 +156,7 @@ __all__ = (
     "WebSocketError",
     "client_exceptions",
     "client_ws",
+    "cookiejar",
     "encode_basic_auth",
     "hdrs",
     "http",
@@ -162,3 +166,10 @@ __all__ = (
     "typedefs",
     "ws_connect",
 )
+
+# The Sans-I/O modules lived at the top level before ``sansio/`` existed:
+# ``import aiohttp_ws.frames`` and ``from aiohttp_ws.protocol import ...`` keep
+# working as aliases of the same module objects.
+for _module in (deflate, frames, handshake, http11, protocol, redirects):
+    _sys.modules[f"{__name__}.{_module.__name__.rpartition('.')[2]}"] = _module
+del _module

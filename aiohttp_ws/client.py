@@ -17,14 +17,14 @@ from .client_reqrep import ClientResponse
 from .client_ws import ClientWebSocketResponse
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
 from .connector import Connection, SSLArg
-from .deflate import CompressArg, PerMessageDeflate, offers_from
+from .sansio.deflate import CompressArg, PerMessageDeflate, offers_from
 from .exceptions import HttpProcessingError, TooManyRedirects, WSServerHandshakeError
-from .handshake import ClientHandshake
-from .http11 import MAX_BODY_SIZE, ResponseHead
+from .sansio.handshake import ClientHandshake
+from .sansio.http11 import MAX_BODY_SIZE, ResponseHead
 from .models import BasicAuth, ClientWSTimeout, RequestInfo
-from .protocol import WebSocketProtocol
+from .sansio.protocol import WebSocketProtocol
 from .socket_connector import SocketConnector
-from .redirects import REDIRECT_STATUSES, follow, origin
+from .sansio.redirects import REDIRECT_STATUSES, follow, origin
 
 __all__ = ("ClientSession", "ws_connect", "request")
 

@@ -27,9 +27,9 @@ from ._options import _UNSET, session_timeout
 from .client_reqrep import DEFAULT_MAX_BODY_SIZE, ClientResponse
 from .client_ws import ClientWebSocketResponse
 from .connector import BaseConnector, Connection, SSLArg, TCPConnector
-from .cookiejar import CookieJar, CookiesArg
+from .sansio.cookiejar import CookieJar, CookiesArg
 from .exceptions import ConnectionTimeoutError, InvalidUrlClientError, NonHttpUrlClientError
-from .http11 import ResponseHead
+from .sansio.http11 import ResponseHead
 from .models import BasicAuth, ClientTimeout, HttpVersion, HttpVersion11
 from .proxy_env import proxy_from_env
 

@@ -13,9 +13,9 @@ from .client_base import HeadersArg, SessionBase, _Route
 from .client_reqrep import ClientResponse, DataArg, encode_body
 from .connector import SSLArg
 from .exceptions import TooManyRedirects
-from .http11 import serialize_request
+from .sansio.http11 import serialize_request
 from .models import BasicAuth, ClientTimeout, RequestInfo
-from .redirects import REDIRECT_STATUSES, follow, origin, redirect_method
+from .sansio.redirects import REDIRECT_STATUSES, follow, origin, redirect_method
 
 __all__ = ("HttpMethods",)
 

@@ -22,7 +22,7 @@ from ._deadline import within
 from .connector import Connection
 from .formdata import FormData
 from .exceptions import ClientPayloadError, ClientResponseError, ContentTypeError
-from .http11 import ResponseHead
+from .sansio.http11 import ResponseHead
 from .models import RequestInfo
 
 __all__ = ("ClientResponse", "DataArg", "encode_body", "decode_body", "DEFAULT_MAX_BODY_SIZE")

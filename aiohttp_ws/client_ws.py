@@ -14,9 +14,9 @@ from typing import Any, Callable, Generic, Literal, TypeVar, overload
 from multidict import CIMultiDictProxy
 
 from .connection import WebSocketConnection
-from .deflate import DeflateParams
+from .sansio.deflate import DeflateParams
 from .exceptions import WSMessageTypeError
-from .frames import OP_BINARY, OP_PING, OP_PONG, OP_TEXT
+from .sansio.frames import OP_BINARY, OP_PING, OP_PONG, OP_TEXT
 from .models import (
     DEFAULT_WS_TIMEOUT,
     WS_CLOSED_MESSAGE,

@@ -17,10 +17,10 @@ import threading
 from typing import Callable, cast
 
 from .exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
-from .frames import OP_CLOSE
+from .sansio.frames import OP_CLOSE
 from .http_proto import HttpHeadProtocol
 from .models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
-from .protocol import State, WebSocketProtocol
+from .sansio.protocol import State, WebSocketProtocol
 
 __all__ = ("WebSocketConnection", "DEFAULT_MAX_QUEUE_BYTES")
 

@@ -29,7 +29,7 @@ from .exceptions import (
     HttpProcessingError,
     ServerFingerprintMismatch,
 )
-from .http11 import ResponseHead, serialize_request
+from .sansio.http11 import ResponseHead, serialize_request
 from .http_proto import HttpHeadProtocol
 from .models import BasicAuth, RequestInfo
 

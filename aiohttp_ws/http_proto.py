@@ -14,7 +14,7 @@ from .exceptions import (
     ServerDisconnectedError,
     SocketTimeoutError,
 )
-from .http11 import MAX_BODY_SIZE, MAX_HEADERS, MAX_LINE_SIZE, BodyReader, Head, HeadParser, ResponseHead
+from .sansio.http11 import MAX_BODY_SIZE, MAX_HEADERS, MAX_LINE_SIZE, BodyReader, Head, HeadParser, ResponseHead
 
 __all__ = ("HttpHeadProtocol", "MAX_INTERIM_RESPONSES")
 

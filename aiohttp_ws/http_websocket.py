@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from .exceptions import WebSocketError
-from .handshake import WS_GUID
+from .sansio.handshake import WS_GUID
 from .models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSCloseCode, WSMessage, WSMsgType
 
 #: RFC 6455 §1.3: the GUID appended to Sec-WebSocket-Key before hashing, as bytes.

@@ -19,14 +19,14 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from ._context import AwaitableContext
 from .client_ws import WebSocketBase
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
-from .deflate import PerMessageDeflate
+from .sansio.deflate import PerMessageDeflate
 from .exceptions import ClientConnectionResetError, HttpProcessingError, ServerDisconnectedError
-from .frames import OP_BINARY, OP_TEXT
-from .handshake import HandshakeRejected, accept_response, offered_protocols, process_request, reject_response
-from .http11 import RequestHead
+from .sansio.frames import OP_BINARY, OP_TEXT
+from .sansio.handshake import HandshakeRejected, accept_response, offered_protocols, process_request, reject_response
+from .sansio.http11 import RequestHead
 from .http_proto import HttpHeadProtocol
 from .models import ClientWSTimeout, WSMsgType
-from .protocol import WebSocketProtocol
+from .sansio.protocol import WebSocketProtocol
 from .server_hooks import Accept, ProcessRequest, Refuse, SelectSubprotocol, UpgradeRequest, choose, decide
 
 __all__ = (

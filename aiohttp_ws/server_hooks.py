@@ -25,8 +25,8 @@ import attrs
 from multidict import CIMultiDictProxy, MultiDictProxy
 from yarl import URL
 
-from .handshake import refusal_response
-from .http11 import RequestHead
+from .sansio.handshake import refusal_response
+from .sansio.http11 import RequestHead
 
 __all__ = ("UpgradeRequest", "Accept", "Refuse", "ProcessRequest", "SelectSubprotocol", "decide")
 

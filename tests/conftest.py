@@ -155,14 +155,14 @@ async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ext
 
 
 def server_frame(opcode: int, payload: bytes = b"", fin: bool = True) -> bytes:
-    from aiohttp_ws.frames import build_frame
+    from aiohttp_ws.sansio.frames import build_frame
 
     return build_frame(opcode, payload, mask=False, fin=fin)
 
 
 async def read_client_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     """Read one masked frame from the client: (opcode, unmasked payload)."""
-    from aiohttp_ws.frames import apply_mask
+    from aiohttp_ws.sansio.frames import apply_mask
 
     b0, b1 = await reader.readexactly(2)
     length = b1 & 0x7F

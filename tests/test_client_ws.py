@@ -12,7 +12,7 @@ import pytest
 
 import aiohttp_ws
 from aiohttp_ws import WSMsgType
-from aiohttp_ws.frames import OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT
+from aiohttp_ws.sansio.frames import OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT
 
 from .conftest import BIG, RawServer, Script, accept, finish_close, read_client_frame, server_frame
 

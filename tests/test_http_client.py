@@ -225,7 +225,7 @@ async def test_ws_redirect_across_origins(peer: HttpPeer, other: HttpPeer) -> No
     ["http://[::1/x", "http://host/%zz", "/" + "a" * 5000, "http://host:99999/", "ftp://host/", "http:///nohost", "http://a\tb/"],
 )
 async def test_malformed_location_is_invalid_url_redirect(peer: HttpPeer, location: str) -> None:
-    from aiohttp_ws.redirects import next_url
+    from aiohttp_ws.sansio.redirects import next_url
     from yarl import URL
 
     # aiohttp's classes: another scheme is NonHttpUrlRedirectClientError, the rest InvalidUrlRedirectClientError

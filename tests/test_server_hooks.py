@@ -132,7 +132,7 @@ async def test_accept_on_a_socket_whose_request_was_already_read() -> None:
     """As when another framework read the HTTP request and hands the socket over."""
     import socket
 
-    from aiohttp_ws.http11 import HeadParser
+    from aiohttp_ws.sansio.http11 import HeadParser
     from aiohttp_ws.server import accept
 
     client_sock, server_sock = socket.socketpair()
@@ -154,7 +154,7 @@ async def test_accept_on_a_socket_whose_request_was_already_read() -> None:
 async def test_accept_refusal_raises_after_answering() -> None:
     import socket
 
-    from aiohttp_ws.handshake import HandshakeRejected
+    from aiohttp_ws.sansio.handshake import HandshakeRejected
     from aiohttp_ws.server import accept
 
     client_sock, server_sock = socket.socketpair()

@@ -9,7 +9,7 @@ import pytest
 from yarl import URL
 
 from aiohttp_ws import CookieJar, DummyCookieJar
-from aiohttp_ws.cookiejar import default_path, domain_match, path_match
+from aiohttp_ws.sansio.cookiejar import default_path, domain_match, path_match
 
 
 def sent(jar: CookieJar, url: str) -> str | None:

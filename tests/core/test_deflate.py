@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from aiohttp_ws.deflate import (
+from aiohttp_ws.sansio.deflate import (
     DeflateCodec,
     DeflateParams,
     NegotiationError,
@@ -19,9 +19,9 @@ from aiohttp_ws.deflate import (
     parse_extensions,
 )
 from aiohttp_ws.exceptions import InvalidPayloadError, PayloadTooBig
-from aiohttp_ws.frames import OP_BINARY, OP_CONTINUATION, OP_PING, OP_TEXT, build_frame
+from aiohttp_ws.sansio.frames import OP_BINARY, OP_CONTINUATION, OP_PING, OP_TEXT, build_frame
 from aiohttp_ws.models import WSMessage, WSMsgType
-from aiohttp_ws.protocol import WebSocketProtocol
+from aiohttp_ws.sansio.protocol import WebSocketProtocol
 
 # -- header syntax (RFC 6455 §9.1) ------------------------------------------------
 

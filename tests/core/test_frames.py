@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aiohttp_ws.exceptions import InvalidPayloadError, PayloadTooBig, ProtocolError
-from aiohttp_ws.frames import (
+from aiohttp_ws.sansio.frames import (
     OP_BINARY,
     OP_CONTINUATION,
     OP_PING,

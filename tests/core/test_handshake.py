@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aiohttp_ws.exceptions import WSServerHandshakeError
-from aiohttp_ws.handshake import (
+from aiohttp_ws.sansio.handshake import (
     ClientHandshake,
     HandshakeRejected,
     accept_key,
@@ -14,7 +14,7 @@ from aiohttp_ws.handshake import (
     process_request,
     reject_response,
 )
-from aiohttp_ws.http11 import HeadParser, RequestHead, ResponseHead
+from aiohttp_ws.sansio.http11 import HeadParser, RequestHead, ResponseHead
 
 
 def test_accept_key_rfc_example() -> None:

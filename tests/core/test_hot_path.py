@@ -11,14 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import aiohttp_ws
-from aiohttp_ws import frames
+from aiohttp_ws.sansio import frames
 
 NO_EXTENSIONS = bool(os.environ.get("AIOHTTP_WS_NO_EXTENSIONS"))
 
 
 def pure_twin() -> ModuleType:
     """frames.py executed again under another name, so its classes stay pure Python."""
-    spec = importlib.util.spec_from_file_location("aiohttp_ws._frames_pure_twin", frames.__file__)
+    spec = importlib.util.spec_from_file_location("aiohttp_ws.sansio._frames_pure_twin", frames.__file__)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -33,12 +33,12 @@ def test_the_switch_decides_which_path_is_live() -> None:
     assert aiohttp_ws.HAS_EXTENSIONS is frames.HAS_EXTENSIONS
     if NO_EXTENSIONS:
         assert not frames.HAS_EXTENSIONS
-        assert frames.FrameParser.__module__ == "aiohttp_ws.frames"
+        assert frames.FrameParser.__module__ == "aiohttp_ws.sansio.frames"
         assert frames.apply_mask is frames._apply_mask_py
     if os.environ.get("AIOHTTP_WS_REQUIRE_EXTENSIONS"):  # set by CI, where a compiler exists
         assert frames.HAS_EXTENSIONS
     if frames.HAS_EXTENSIONS:
-        assert frames.FrameParser.__module__ == "aiohttp_ws._frames_c"
+        assert frames.FrameParser.__module__ == "aiohttp_ws.sansio._frames_c"
 
 
 @compiled
@@ -51,7 +51,7 @@ def test_c_mask_matches_python(data: bytes, key: bytes) -> None:
 
 
 def test_pure_twin_is_pure() -> None:
-    assert PURE.FrameParser.__module__ == "aiohttp_ws._frames_pure_twin"
+    assert PURE.FrameParser.__module__ == "aiohttp_ws.sansio._frames_pure_twin"
     assert not PURE.HAS_EXTENSIONS
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aiohttp_ws.exceptions import BadHttpMessage, LineTooLong, TooManyHeaders
-from aiohttp_ws.http11 import (
+from aiohttp_ws.sansio.http11 import (
     MAX_HEADERS,
     MAX_LINE_SIZE,
     BodyReader,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aiohttp_ws.exceptions import InvalidStateError
-from aiohttp_ws.frames import (
+from aiohttp_ws.sansio.frames import (
     OP_BINARY,
     OP_CLOSE,
     OP_CONTINUATION,
@@ -16,7 +16,7 @@ from aiohttp_ws.frames import (
     build_frame,
 )
 from aiohttp_ws.models import WSMessage, WSMsgType
-from aiohttp_ws.protocol import State, WebSocketProtocol
+from aiohttp_ws.sansio.protocol import State, WebSocketProtocol
 
 
 def client(**kw: object) -> WebSocketProtocol:

@@ -7,7 +7,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from aiohttp_ws import InsecureRedirectError, NonHttpUrlRedirectClientError
-from aiohttp_ws.redirects import next_url, origin, redirect_method, strip_credentials
+from aiohttp_ws.sansio.redirects import next_url, origin, redirect_method, strip_credentials
 
 
 @pytest.mark.parametrize(

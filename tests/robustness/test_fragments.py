@@ -9,9 +9,9 @@ from typing import Awaitable, Callable
 import pytest
 
 import aiohttp_ws
-from aiohttp_ws.frames import OP_BINARY, OP_CONTINUATION, OP_TEXT, build_frame
+from aiohttp_ws.sansio.frames import OP_BINARY, OP_CONTINUATION, OP_TEXT, build_frame
 from aiohttp_ws.models import WSMsgType
-from aiohttp_ws.protocol import WebSocketProtocol
+from aiohttp_ws.sansio.protocol import WebSocketProtocol
 
 from ..conftest import RawServer, Script, accept, read_client_frame
 

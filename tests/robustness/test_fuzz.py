@@ -12,13 +12,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiohttp_ws import frames
-from aiohttp_ws.deflate import DeflateCodec, DeflateParams
+from aiohttp_ws.sansio import frames
+from aiohttp_ws.sansio.deflate import DeflateCodec, DeflateParams
 from aiohttp_ws.exceptions import HttpProcessingError, InvalidPayloadError, PayloadTooBig, WebSocketError
-from aiohttp_ws.frames import MIN_READ
-from aiohttp_ws.http11 import HeadParser
+from aiohttp_ws.sansio.frames import MIN_READ
+from aiohttp_ws.sansio.http11 import HeadParser
 from aiohttp_ws.models import WSMsgType
-from aiohttp_ws.protocol import WebSocketProtocol
+from aiohttp_ws.sansio.protocol import WebSocketProtocol
 
 from ..core.test_hot_path import PURE
 

@@ -11,7 +11,7 @@ from typing import Awaitable, Callable
 import pytest
 
 import aiohttp_ws
-from aiohttp_ws.frames import FrameParser, build_frame
+from aiohttp_ws.sansio.frames import FrameParser, build_frame
 
 from ..conftest import RawServer, Script, accept
 from .conftest import rss_bytes

@@ -15,7 +15,7 @@ from typing import Iterable, Union
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from .exceptions import BadHttpMessage, LineTooLong, TooManyHeaders
+from ..exceptions import BadHttpMessage, LineTooLong, TooManyHeaders
 
 __all__ = (
     "MAX_LINE_SIZE",

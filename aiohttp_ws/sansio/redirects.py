@@ -14,7 +14,7 @@ import re
 from multidict import CIMultiDict
 from yarl import URL
 
-from .exceptions import InsecureRedirectError, InvalidUrlRedirectClientError, NonHttpUrlRedirectClientError
+from ..exceptions import InsecureRedirectError, InvalidUrlRedirectClientError, NonHttpUrlRedirectClientError
 
 __all__ = (
     "REDIRECT_STATUSES",

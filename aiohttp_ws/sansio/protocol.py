@@ -23,7 +23,7 @@ import codecs
 import enum
 from typing import Any, Callable
 
-from .exceptions import InvalidPayloadError, InvalidStateError, PayloadTooBig, ProtocolError, WebSocketError
+from ..exceptions import InvalidPayloadError, InvalidStateError, PayloadTooBig, ProtocolError, WebSocketError
 from .frames import (
     MAX_CONTROL_PAYLOAD,
     OP_BINARY,
@@ -39,7 +39,7 @@ from .frames import (
     parse_close_payload,
 )
 from .deflate import DeflateCodec, DeflateParams, deflate_bound
-from .models import WSMessage, WSMsgType
+from ..models import WSMessage, WSMsgType
 
 __all__ = ("State", "WebSocketProtocol")
 

@@ -16,9 +16,9 @@ from typing import Iterable, Sequence
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .deflate import DeflateParams, NegotiationError, PerMessageDeflate, format_offers, negotiate_client, negotiate_server
-from .exceptions import WSServerHandshakeError
+from ..exceptions import WSServerHandshakeError
 from .http11 import RequestHead, ResponseHead, is_token, serialize_request, serialize_response
-from .models import RequestInfo
+from ..models import RequestInfo
 
 __all__ = (
     "WS_GUID",

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence, Union
 
 import attrs
 
-from .exceptions import InvalidPayloadError, PayloadTooBig
+from ..exceptions import InvalidPayloadError, PayloadTooBig
 
 __all__ = (
     "EXTENSION_NAME",

@@ -1,4 +1,4 @@
-# Cython declarations for the compiled twin of frames.py (built as aiohttp_ws._frames_c).
+# Cython declarations for the compiled twin of frames.py (built as aiohttp_ws.sansio._frames_c).
 cimport cython
 
 cdef class FrameParser:

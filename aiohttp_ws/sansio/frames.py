@@ -11,7 +11,7 @@ import struct
 import threading
 from typing import TYPE_CHECKING, NamedTuple
 
-from .exceptions import InvalidPayloadError, PayloadTooBig, ProtocolError
+from ..exceptions import InvalidPayloadError, PayloadTooBig, ProtocolError
 
 __all__ = (
     "OP_CONTINUATION",
@@ -147,7 +147,7 @@ apply_mask = _apply_mask_py
 mask_frame = _mask_frame_py
 mask_into = _mask_into_py
 if not TYPE_CHECKING and not NO_EXTENSIONS:
-    try:  # the C twins (aiohttp_ws/_mask.pyx), eight bytes at a time
+    try:  # the C twins (aiohttp_ws/sansio/_mask.pyx), eight bytes at a time
         from ._mask import apply_mask, mask_frame, mask_into
     except ImportError:
         pass
@@ -489,19 +489,19 @@ def build_close_payload(code: int | None, reason: bytes | str = b"") -> bytes:
 
 
 def _compiled(name: str) -> bool:
-    """Whether ``aiohttp_ws.<name>`` exists as a compiled extension (and not,
+    """Whether ``aiohttp_ws.sansio.<name>`` exists as a compiled extension (and not,
     say, as the build's plain copy of this file)."""
     from importlib.machinery import EXTENSION_SUFFIXES
     from importlib.util import find_spec
 
-    spec = find_spec(f"aiohttp_ws.{name}")
+    spec = find_spec(f"aiohttp_ws.sansio.{name}")
     return spec is not None and spec.origin is not None and spec.origin.endswith(tuple(EXTENSION_SUFFIXES))
 
 
 #: Whether the compiled hot path is in use: this module built by Cython as
-#: ``aiohttp_ws._frames_c`` (declarations in ``_frames_c.pxd``) and the C mask.
+#: ``aiohttp_ws.sansio._frames_c`` (declarations in ``_frames_c.pxd``) and the C mask.
 HAS_EXTENSIONS = False
-if not TYPE_CHECKING and not NO_EXTENSIONS and __name__ == "aiohttp_ws.frames" and _compiled("_frames_c"):
+if not TYPE_CHECKING and not NO_EXTENSIONS and __name__ == "aiohttp_ws.sansio.frames" and _compiled("_frames_c"):
     try:
         from ._frames_c import FrameParser, build_frame  # noqa: F811
         from ._mask import apply_mask  # noqa: F811
