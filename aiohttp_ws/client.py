@@ -340,7 +340,9 @@ def ws_connect(url: str | URL, **kwargs: Any) -> AwaitableContext[ClientWebSocke
         except BaseException:
             await session.close()
             raise
-        ws._conn.add_lost_callback(session._close_now)
+        conn = ws._conn
+        assert isinstance(conn, WebSocketConnection)
+        conn.add_lost_callback(session._close_now)
         return ws
 
     return AwaitableContext(connect(), _close_ws)

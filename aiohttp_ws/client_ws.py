@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 from types import TracebackType
-from typing import Any, Callable, Generic, Literal, TypeVar, overload
+from typing import Any, Callable, Generic, Literal, Protocol, TypeVar, overload
 
 from multidict import CIMultiDictProxy
 
-from .connection import WebSocketConnection
 from .sansio.deflate import DeflateParams
 from .exceptions import WSMessageTypeError
 from .sansio.frames import OP_BINARY, OP_PING, OP_PONG, OP_TEXT
+from .sansio.protocol import WebSocketProtocol
 from .models import (
     DEFAULT_WS_TIMEOUT,
     WS_CLOSED_MESSAGE,
@@ -28,6 +28,7 @@ from .models import (
 )
 
 __all__ = (
+    "WSConnection",
     "WebSocketBase",
     "ClientWebSocketResponse",
     "ClientWSTimeout",
@@ -53,6 +54,31 @@ _DecodeText = TypeVar("_DecodeText", bound=bool, covariant=True)
 _CLOSED_RECEIVE_LIMIT = 5
 
 
+class WSConnection(Protocol):
+    """What the public WebSocket classes need of the I/O layer under them:
+    the asyncio ``connection.WebSocketConnection`` or the anyio
+    ``aiohttp_ws.anyio.connection.AnyioConnection``, both driving one
+    ``WebSocketProtocol`` (``core``)."""
+
+    core: WebSocketProtocol
+    exception: BaseException | None
+
+    @property
+    def closed(self) -> bool: ...
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any: ...
+
+    async def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> None: ...
+
+    async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None: ...
+
+    async def receive(self, timeout: float | None = None) -> WSMessage: ...
+
+    async def close(self, code: int | None, reason: bytes | str, timeout: float | None) -> bool: ...
+
+    def abort(self) -> None: ...
+
+
 def _as_bytes(data: bytes | bytearray | memoryview | str, what: str) -> bytes:
     if isinstance(data, str):
         return data.encode("utf-8")
@@ -71,7 +97,7 @@ class WebSocketBase(Generic[_DecodeText]):
 
     def __init__(
         self,
-        conn: WebSocketConnection,
+        conn: WSConnection,
         *,
         protocol: str | None = None,
         timeout: ClientWSTimeout = DEFAULT_WS_TIMEOUT,
@@ -153,10 +179,7 @@ class WebSocketBase(Generic[_DecodeText]):
         """Transport information (``"peername"``, ``"sockname"``, ``"ssl_object"``,
         ``"peercert"``, ``"socket"``, ...), as ``asyncio.BaseTransport.get_extra_info``;
         *default* once the TCP connection has ended (after ``close()``)."""
-        transport = self._conn.transport
-        if transport is None:
-            return default
-        return transport.get_extra_info(name, default)
+        return self._conn.get_extra_info(name, default)
 
     def exception(self) -> BaseException | None:
         """The error that ended the connection (a ``WebSocketError`` for a
@@ -340,7 +363,7 @@ class ClientWebSocketResponse(WebSocketBase[_DecodeText]):
 
     def __init__(
         self,
-        conn: WebSocketConnection,
+        conn: WSConnection,
         *,
         headers: CIMultiDictProxy[str],
         protocol: str | None = None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from typing import Callable, cast
+from typing import Any, Callable, cast
 
 from .exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
 from .sansio.frames import OP_CLOSE
@@ -233,6 +233,11 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         self._drain_waiters.clear()
 
     # -- state -------------------------------------------------------------------
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """The transport's ``get_extra_info``; *default* once it is gone."""
+        transport = self.transport
+        return default if transport is None else transport.get_extra_info(name, default)
 
     @property
     def closed(self) -> bool:

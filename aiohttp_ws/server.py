@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, NoRetur
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._context import AwaitableContext
-from .client_ws import WebSocketBase
+from .client_ws import WebSocketBase, WSConnection
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
 from .sansio.deflate import PerMessageDeflate
 from .exceptions import ClientConnectionResetError, HttpProcessingError, ServerDisconnectedError
@@ -50,7 +50,7 @@ class ServerWebSocket(WebSocketBase[Literal[True]]):
     """The server side of one WebSocket; ``request`` is the upgrade request,
     ``remote`` the peer's address (kept after the connection ends)."""
 
-    def __init__(self, conn: WebSocketConnection, *, request: RequestHead, remote: Any = None, **kwargs: Any) -> None:
+    def __init__(self, conn: WSConnection, *, request: RequestHead, remote: Any = None, **kwargs: Any) -> None:
         super().__init__(conn, **kwargs)
         self.request = request
         self.remote = remote
@@ -313,9 +313,17 @@ def broadcast(websockets: Iterable[WebSocketBase[Any]], message: str | bytes) ->
     slow (its write buffer is over the limit), closing, or busy compressing
     another message is skipped for this message, so one stalled peer never
     holds up the others (the semantics of websockets' ``broadcast``).
-    Returns how many connections got the message."""
+    Returns how many connections got the message. Raises ``TypeError`` for
+    a WebSocket of the anyio layer (its writes cannot happen without waiting)."""
     payload, opcode = (message.encode("utf-8"), OP_TEXT) if isinstance(message, str) else (bytes(message), OP_BINARY)
-    return sum(ws._conn.send_now(payload, opcode) for ws in websockets if not ws.closed)
+    sent = 0
+    for ws in websockets:
+        conn = ws._conn
+        if not isinstance(conn, WebSocketConnection):
+            raise TypeError("broadcast() takes asyncio WebSockets; under anyio send to each in a task group")
+        if not ws.closed:
+            sent += conn.send_now(payload, opcode)
+    return sent
 
 
 def _current_task_cancelling() -> bool:

@@ -1,0 +1,483 @@
+"""The connection's reader over an anyio byte stream (asyncio or trio).
+
+The same rules as the asyncio layer (``aiohttp_ws.connection``), on anyio's
+primitives: a reader task feeds received bytes through the Sans-I/O core,
+writes pongs and the close reply at once and queues data messages for
+``receive()``; the queue counts payload bytes and the reader stops reading
+above a high-water mark until ``receive()`` takes it below the low one. Writes
+are serialized by one lock, each frame built and written under it, so frames
+never interleave and the permessage-deflate context stays in step with the
+peer's (RFC 7692 §7.2.1).
+
+The reader, the heartbeat and the close timers run in a task group that
+``run()`` opens; ``aiohttp_ws.anyio.connect`` and ``serve`` own it.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+from typing import Any
+
+import anyio
+import anyio.abc
+from anyio.streams.tls import TLSAttribute
+
+from ..connection import CLOSE_LINGER, DEFAULT_MAX_QUEUE_BYTES, EXECUTOR_COMPRESS_THRESHOLD, FAILURE_GRACE
+from ..exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
+from ..models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
+from ..sansio.frames import OP_CLOSE
+from ..sansio.protocol import State, WebSocketProtocol
+
+__all__ = ("AnyioConnection",)
+
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+_CLOSE = WSMsgType.CLOSE
+_ERROR = WSMsgType.ERROR
+#: Bytes asked of the stream per read.
+READ_SIZE = 256 * 1024
+#: ``get_extra_info`` names (asyncio's) and the anyio typed attributes behind them.
+_EXTRA: dict[str, Any] = {
+    "peername": anyio.abc.SocketAttribute.remote_address,
+    "sockname": anyio.abc.SocketAttribute.local_address,
+    "socket": anyio.abc.SocketAttribute.raw_socket,
+    "ssl_object": TLSAttribute.ssl_object,
+    "peercert": TLSAttribute.peer_certificate,
+    "cipher": TLSAttribute.cipher,
+}
+_STREAM_ENDED = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
+
+
+class AnyioConnection:
+    """Drives a ``WebSocketProtocol`` over an ``anyio.abc.ByteStream``.
+
+    Args:
+        core: the Sans-I/O state machine, already OPEN.
+        stream: the connected byte stream (TCP, TLS, Unix, or any other).
+        heartbeat: seconds without inbound data before a ping; no data
+            within ``heartbeat / 2`` more fails the connection with
+            ``ServerTimeoutError`` and close code 1006 (aiohttp's rule).
+        max_queue_bytes: high-water mark of unread messages in payload bytes
+            (characters for text), or ``(high, low)``.
+        close_timeout: seconds ``close()`` waits for the peer's close frame and
+            then for the stream to end.
+
+    The asyncio layer's ``WebSocketConnection`` has the same contract; the
+    public classes (``ClientWebSocketResponse``, ``ServerWebSocket``) work on
+    either.
+    """
+
+    def __init__(
+        self,
+        core: WebSocketProtocol,
+        stream: anyio.abc.ByteStream,
+        *,
+        heartbeat: float | None = None,
+        max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES,
+        close_timeout: float | None = 10.0,
+    ) -> None:
+        self.core = core
+        self.exception: BaseException | None = None
+        self._stream = stream
+        if isinstance(max_queue_bytes, tuple):
+            self._high, self._low = max_queue_bytes
+        else:
+            self._high, self._low = max_queue_bytes, max_queue_bytes // 4
+        if not 0 <= self._low <= self._high:
+            raise ValueError("max_queue_bytes needs 0 <= low <= high")
+        self._heartbeat = heartbeat
+        self._close_timeout = close_timeout
+        self._write_lock = anyio.Lock()
+        self._queue: collections.deque[WSMessage] = collections.deque()
+        self._queued = 0
+        self._arrived = anyio.Event()  # replaced by each waiting receive()
+        self._room = anyio.Event()  # replaced each time reading pauses
+        self._closed_event = anyio.Event()  # the core reached CLOSED
+        self._lost_event = anyio.Event()  # the stream is gone
+        self._receiving = False
+        self._closing_wakeup = False  # close() began while a receive() was waiting
+        self._closing_locally = False
+        self._reading_paused = False
+        self._resumed_at = -math.inf
+        self._last_rx = anyio.current_time()
+        self._tg: anyio.abc.TaskGroup | None = None
+        self._failure_timer: anyio.CancelScope | None = None
+
+    # -- running -----------------------------------------------------------------
+
+    async def run(self, leftover: bytes = b"") -> None:
+        """The reader: feed *leftover* (bytes that followed the HTTP head),
+        then every read, until the stream ends. Runs the heartbeat beside it."""
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            if self._heartbeat:
+                tg.start_soon(self._heartbeat_loop, self._heartbeat)
+            try:
+                if leftover:
+                    await self._feed(leftover)
+                await self._read_loop()
+            finally:
+                tg.cancel_scope.cancel()
+                self._tg = None
+
+    async def _read_loop(self) -> None:
+        stream = self._stream
+        while not self._lost_event.is_set():
+            if self._queued > self._high:
+                self._reading_paused = True
+                self._room = room = anyio.Event()
+                await room.wait()
+                self._reading_paused = False
+                self._resumed_at = anyio.current_time()
+                continue
+            try:
+                data = await stream.receive(READ_SIZE)
+            except anyio.EndOfStream:
+                await self._lost(None)
+                return
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+                await self._lost(exc)
+                return
+            await self._feed(data)
+
+    async def _feed(self, data: bytes) -> None:
+        core = self.core
+        messages = core.receive_data(data)
+        self._last_rx = anyio.current_time()
+        await self._flush_replies()
+        for msg in messages:
+            tp = msg.tp
+            if tp is _TEXT or tp is _BINARY:
+                if not self._closing_locally:  # after our close(), unread data is dropped (aiohttp)
+                    self._deliver(msg, len(msg.data))
+            elif tp is _CLOSE:
+                if not self._closing_locally:
+                    self._deliver(msg, 0)
+            elif tp is _ERROR:
+                self.exception = msg.data
+                self._deliver(msg, 0)
+            elif not core.autoping:  # PING / PONG reach the user only without autoping
+                self._deliver(msg, 0)
+        if core.failing and self._failure_timer is None:
+            if self._queued and self._tg is not None:
+                # Grace, as the asyncio layer: the application may still answer
+                # the messages before the violation; taking the ERROR or
+                # calling close() ends it at once.
+                self._failure_timer = anyio.CancelScope()
+                self._tg.start_soon(self._failure_grace, self._failure_timer)
+            else:
+                await self._finish_failure()
+        elif core.state is State.CLOSED:
+            await self._on_closed()
+
+    async def _flush_replies(self) -> None:
+        """Write what the core produced on its own (pongs, the close reply).
+        While another write holds the stream, pongs wait in the core, only
+        the latest kept (RFC 6455 §5.5.3); the next write takes them."""
+        out = self.core.data_to_send(hold_pongs=self._write_lock.locked())
+        if out:
+            try:
+                await self._write(b"".join(out))
+            except ClientConnectionResetError:
+                pass  # the stream ended: the reader sees it next
+
+    async def _failure_grace(self, scope: anyio.CancelScope) -> None:
+        with scope:
+            await anyio.sleep(FAILURE_GRACE)
+        await self._finish_failure()
+
+    async def _finish_failure(self) -> None:
+        if self._failure_timer is not None:
+            self._failure_timer.cancel()
+        data = self.core.finish_failure()
+        if data:
+            try:
+                await self._write(data)
+            except ClientConnectionResetError:
+                pass
+        await self._on_closed()
+
+    async def _lost(self, exc: BaseException | None) -> None:
+        if self._lost_event.is_set():
+            return
+        core = self.core
+        clean = core.close_received and core.close_sent
+        core.receive_eof()
+        if not clean and exc is not None and self.exception is None:
+            err = ClientConnectionResetError(f"Connection lost: {exc}")
+            err.__cause__ = exc
+            self.exception = err
+            self._deliver(WSMessage(_ERROR, err, None), 0)
+        self._lost_event.set()
+        self._closed_event.set()
+        self._arrived.set()
+        self._room.set()
+        await self._close_stream()
+
+    async def _close_stream(self) -> None:
+        with anyio.CancelScope(shield=True):
+            try:
+                await self._stream.aclose()
+            except Exception:  # already broken: nothing more to release
+                pass
+        self._lost_event.set()
+        self._arrived.set()
+
+    async def _on_closed(self) -> None:
+        """The core reached CLOSED: end the stream when it is our turn (at once
+        for a server or a failure; a client lets the server close first,
+        RFC 6455 §7.1.1, for at most ``CLOSE_LINGER`` seconds)."""
+        if self._closed_event.is_set():
+            return
+        self._closed_event.set()
+        self._arrived.set()
+        core = self.core
+        if core.is_client and core.exception is None and core.close_received and self._tg is not None:
+            linger = CLOSE_LINGER if self._close_timeout is None else min(CLOSE_LINGER, self._close_timeout)
+            self._tg.start_soon(self._linger, linger)
+        else:
+            await self._close_stream()
+
+    async def _linger(self, seconds: float) -> None:
+        with anyio.move_on_after(seconds):
+            await self._lost_event.wait()
+        await self._close_stream()
+
+    # -- state -------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """The close handshake completed, the connection failed, or the stream ended."""
+        return self.core.state is State.CLOSED
+
+    @property
+    def lost(self) -> bool:
+        """The stream is gone."""
+        return self._lost_event.is_set()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """asyncio's names (``"peername"``, ``"sockname"``, ``"socket"``,
+        ``"ssl_object"``, ``"peercert"``, ``"cipher"``) mapped to anyio's
+        typed attributes; *default* for others and once the stream is gone."""
+        attribute = _EXTRA.get(name)
+        if attribute is None or self.lost:
+            return default
+        return self._stream.extra(attribute, default)
+
+    @property
+    def queued_bytes(self) -> int:
+        """Payload bytes (characters for text) waiting for ``receive()``."""
+        return self._queued
+
+    # -- receiving ---------------------------------------------------------------
+
+    def _deliver(self, msg: WSMessage, size: int) -> None:
+        self._queue.append(msg)
+        self._queued += size
+        self._arrived.set()
+
+    def _pop(self) -> WSMessage:
+        msg = self._queue.popleft()
+        if msg.tp is _TEXT or msg.tp is _BINARY:
+            self._queued -= len(msg.data)
+            if self._reading_paused and self._queued <= self._low:
+                self._room.set()
+        return msg
+
+    async def receive(self, timeout: float | None = None) -> WSMessage:
+        """The next message; CLOSED once no more can come.
+
+        Raises ``TimeoutError`` after *timeout* seconds (the connection stays
+        open) and ``RuntimeError`` if another task is already waiting. A
+        cancelled ``receive()`` loses nothing: the message stays queued.
+        """
+        if self._queue:
+            return await self._delivered(self._pop())
+        core = self.core
+        if core.close_received and not core.close_sent and not self.lost:
+            await self.close(1000, b"", self._close_timeout)  # autoclose=False: reply now, as aiohttp
+        if core.state is State.CLOSED or core.close_received or core.close_sent or self.lost:
+            return WS_CLOSED_MESSAGE
+        if self._receiving:
+            raise RuntimeError("Concurrent call to receive() is not allowed")
+        self._receiving = True
+        self._closing_wakeup = False
+        try:
+            with anyio.fail_after(timeout):
+                while not self._queue and not self._closing_wakeup and not self._closed_event.is_set():
+                    self._arrived = arrived = anyio.Event()
+                    await arrived.wait()
+        finally:
+            self._receiving = False
+        if self._queue:
+            return await self._delivered(self._pop())
+        return WS_CLOSING_MESSAGE if self._closing_wakeup else WS_CLOSED_MESSAGE
+
+    async def _delivered(self, msg: WSMessage) -> WSMessage:
+        """A failure's ERROR is returned only after its close frame is on the
+        wire (aiohttp's order)."""
+        if msg.tp is _ERROR and self.core.failing:
+            await self._finish_failure()
+        return msg
+
+    # -- sending -----------------------------------------------------------------
+
+    async def _write(self, data: bytes) -> None:
+        """Write *data* whole, under the write lock. A write cancelled midway
+        may have put part of a frame on the wire, so it ends the connection."""
+        if self.lost:
+            raise ClientConnectionResetError("Cannot write to closing transport")
+        async with self._write_lock:
+            await self._write_locked(data)
+
+    async def _write_locked(self, data: bytes) -> None:
+        if self.lost:
+            raise ClientConnectionResetError("Cannot write to closing transport")
+        try:
+            await self._stream.send(data)
+        except anyio.get_cancelled_exc_class():
+            self.abort()
+            raise
+        except _STREAM_ENDED as exc:
+            raise ClientConnectionResetError(f"Cannot write to closing transport: {exc!r}") from exc
+
+    async def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> None:
+        """Send one whole TEXT or BINARY message. *compress* as the asyncio
+        layer's; messages of 64 KiB or more are deflated in a worker thread.
+        Raises ``ClientConnectionResetError`` once closing has started."""
+        core = self.core
+        async with self._write_lock:
+            try:
+                if core.will_compress(compress) and len(payload) >= EXECUTOR_COMPRESS_THRESHOLD:
+                    core.check_can_send_message()
+                    codec = core.codec
+                    assert codec is not None
+                    compressed = await anyio.to_thread.run_sync(codec.compress, payload)
+                    data = core.send_compressed(compressed, opcode)
+                else:
+                    data = core.send_message(payload, opcode, compress)
+            except InvalidStateError as exc:
+                raise ClientConnectionResetError("Cannot write to closing transport") from exc
+            await self._write_locked(data)
+            held = core.data_to_send()  # pongs held while this write had the stream
+            if held:
+                await self._write_locked(b"".join(held))
+
+    async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None:
+        """Send one frame of any opcode (see ``WebSocketProtocol.send_frame``)."""
+        if opcode == OP_CLOSE:
+            await self.close(int.from_bytes(payload[:2], "big") if payload else None, payload[2:], self._close_timeout)
+            return
+        async with self._write_lock:
+            try:
+                data = self.core.send_frame(payload, opcode, fin=fin)
+            except InvalidStateError as exc:
+                raise ClientConnectionResetError("Cannot write to closing transport") from exc
+            if data:  # b"": a pong after the peer's close frame, nothing is due
+                await self._write_locked(data)
+
+    # -- heartbeat -----------------------------------------------------------------
+
+    async def _heartbeat_loop(self, heartbeat: float) -> None:
+        core = self.core
+        while True:
+            await anyio.sleep_until(self._last_rx + heartbeat)
+            if core.state is not State.OPEN or core.close_sent or self.lost:
+                return
+            if anyio.current_time() < self._last_rx + heartbeat:
+                continue
+            ping_at = anyio.current_time()
+            try:
+                await self._write(core.send_ping(b""))
+            except (ClientConnectionResetError, InvalidStateError):
+                return
+            await anyio.sleep(heartbeat / 2)
+            # Our own read pause (a full queue) keeps the pong unread: wait
+            # while paused, then heartbeat / 2 more after reading resumes.
+            while self._last_rx <= ping_at and (
+                self._reading_paused or anyio.current_time() < self._resumed_at + heartbeat / 2
+            ):
+                await anyio.sleep(heartbeat / 2)
+            if self._last_rx <= ping_at:
+                await self._fail(ServerTimeoutError(f"No PONG received after {heartbeat / 2} seconds"))
+                return
+
+    async def _fail(self, exc: BaseException, code: int = 1006) -> None:
+        """End at once without a close handshake: *code*, ``exception``, and
+        an ERROR message for the next ``receive()``."""
+        if self.lost:
+            return
+        self.core.abort(code)
+        if self.exception is None:
+            self.exception = exc
+        self._deliver(WSMessage(_ERROR, exc, None), 0)
+        self._closed_event.set()
+        await self._close_stream()
+
+    # -- closing ---------------------------------------------------------------------
+
+    async def close(self, code: int | None, reason: bytes | str, timeout: float | None) -> bool:
+        """Start (or finish) the close handshake and wait for it, at most
+        *timeout* seconds, then for the stream to end. Returns ``False`` if
+        it was already closed or closing, or had failed (then the failure's
+        close frame goes out, never *code*). Raises ``ValueError`` for an
+        invalid code or reason (nothing is sent). On timeout the connection
+        is aborted, ``close_code`` 1006, ``exception`` a ``ServerTimeoutError``.
+        A cancelled ``close()`` aborts the connection."""
+        core = self.core
+        if core.failing:
+            await self._finish_failure()
+            return False
+        try:
+            if self.lost or core.close_sent or core.state is State.CLOSED:
+                with anyio.move_on_after(timeout):
+                    await self._closed_event.wait()
+                    await self._lost_event.wait()
+                return False
+            with anyio.move_on_after(timeout) as scope:
+                async with self._write_lock:
+                    data = core.send_close(code, reason)
+                    self._closing_locally = not core.close_received
+                    self._discard_unread()
+                    try:
+                        await self._write_locked(data)
+                    except ClientConnectionResetError:
+                        return True
+                if self.closed:  # the peer's close frame had arrived already (autoclose=False)
+                    await self._on_closed()
+                await self._closed_event.wait()
+                await self._lost_event.wait()
+            if scope.cancelled_caught:
+                if not self._closed_event.is_set():
+                    await self._fail(ServerTimeoutError(f"No close frame received within {timeout} seconds"))
+                else:
+                    await self._close_stream()
+        except anyio.get_cancelled_exc_class():
+            self.abort()  # as aiohttp: a cancelled close() leaves the connection closed, not half-open
+            raise
+        return True
+
+    def _discard_unread(self) -> None:
+        """The application closed: unread data messages are dropped (aiohttp)
+        and reading resumes so the peer's close frame can arrive; a task
+        waiting in ``receive()`` gets CLOSING."""
+        if self._queue:
+            self._queue = collections.deque(m for m in self._queue if m.tp is not _TEXT and m.tp is not _BINARY)
+        self._queued = 0
+        self._room.set()
+        if self._receiving:
+            self._closing_wakeup = True
+            self._arrived.set()
+
+    def abort(self) -> None:
+        """Drop the connection at once (close code 1006 if not closed); the
+        stream is closed by the connection's task group."""
+        self.core.abort(1006)
+        self._closed_event.set()
+        self._arrived.set()
+        self._room.set()
+        if self._tg is not None and not self.lost:
+            self._tg.start_soon(self._close_stream)
+        elif not self.lost:
+            self._lost_event.set()
