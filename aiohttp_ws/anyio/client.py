@@ -141,14 +141,21 @@ async def connect(
         autoping=autoping,
         decode_text=decode_text,
     )
+    # The block's own exception is re-raised after the task group, so it
+    # reaches the caller as itself, not inside an exception group.
+    raised: BaseException | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(conn.run, leftover)
         try:
             yield ws
+        except BaseException as exc:
+            raised = exc
         finally:
             with anyio.CancelScope(shield=True):
                 await ws.close()
             tg.cancel_scope.cancel()
+    if raised is not None:
+        raise raised
 
 
 async def _open(
@@ -164,18 +171,21 @@ async def _open(
     try:
         if stream is None:
             stream = await anyio.connect_tcp(host, port)
-        if context is not None:
-            from anyio.streams.tls import TLSStream
-
-            stream = await TLSStream.wrap(
-                stream, hostname=server_hostname or host, ssl_context=context, standard_compatible=False
-            )
-    except anyio.BrokenResourceError as exc:  # TLS failed; the ssl error is its cause
-        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
-        raise _connect_error(host, port, tls, cause) from exc
-    except OSError as exc:  # ssl.SSLError included
+    except OSError as exc:
         raise _connect_error(host, port, tls, exc) from exc
-    return stream
+    if context is None:
+        return stream
+    from anyio.streams.tls import TLSStream
+
+    try:
+        return await TLSStream.wrap(stream, hostname=server_hostname or host, ssl_context=context, standard_compatible=False)
+    except BaseException as exc:
+        await anyio.aclose_forcefully(stream)
+        if isinstance(exc, anyio.BrokenResourceError):  # the ssl error is its cause
+            raise _connect_error(host, port, tls, exc.__cause__ if isinstance(exc.__cause__, OSError) else exc) from exc
+        if isinstance(exc, OSError):  # ssl.SSLError included
+            raise _connect_error(host, port, tls, exc) from exc
+        raise
 
 
 def _ssl_context(ssl: bool | ssl_module.SSLContext) -> ssl_module.SSLContext:

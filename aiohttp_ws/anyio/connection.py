@@ -145,7 +145,8 @@ class AnyioConnection:
         core = self.core
         messages = core.receive_data(data)
         self._last_rx = anyio.current_time()
-        await self._flush_replies()
+        # Queue first, then write the replies: while a write waits, receive()
+        # must already see what the core has accepted (the CLOSE, say).
         for msg in messages:
             tp = msg.tp
             if tp is _TEXT or tp is _BINARY:
@@ -159,6 +160,7 @@ class AnyioConnection:
                 self._deliver(msg, 0)
             elif not core.autoping:  # PING / PONG reach the user only without autoping
                 self._deliver(msg, 0)
+        await self._flush_replies()
         if core.failing and self._failure_timer is None:
             if self._queued and self._tg is not None:
                 # Grace, as the asyncio layer: the application may still answer
@@ -185,7 +187,8 @@ class AnyioConnection:
     async def _failure_grace(self, scope: anyio.CancelScope) -> None:
         with scope:
             await anyio.sleep(FAILURE_GRACE)
-        await self._finish_failure()
+        if not scope.cancelled_caught:  # else receive() or close() finished it
+            await self._finish_failure()
 
     async def _finish_failure(self) -> None:
         if self._failure_timer is not None:

@@ -99,21 +99,22 @@ async def _accept(
         raise
     conn = ws._conn
     assert isinstance(conn, AnyioConnection)
+    raised: BaseException | None = None  # re-raised as itself after the task group
     async with anyio.create_task_group() as tg:
         tg.start_soon(conn.run, leftover)
         code = WSCloseCode.OK
         try:
             yield ws
-        except anyio.get_cancelled_exc_class():
-            code = WSCloseCode.GOING_AWAY
-            raise
-        except Exception:
-            code = WSCloseCode.INTERNAL_ERROR
-            raise
+        except BaseException as exc:
+            raised = exc
+            cancelled = isinstance(exc, anyio.get_cancelled_exc_class())
+            code = WSCloseCode.GOING_AWAY if cancelled else WSCloseCode.INTERNAL_ERROR
         finally:
             with anyio.CancelScope(shield=True):
                 await ws.close(code=code)
             tg.cancel_scope.cancel()
+    if raised is not None:
+        raise raised
 
 
 async def _upgrade(
@@ -200,11 +201,11 @@ async def serve(
     if listener is None:
         tcp = await anyio.create_tcp_listener(local_host=host, local_port=port)
         listener = tcp
+    bound = listener.extra(anyio.abc.SocketAttribute.local_port, 0)
     if ssl is not None:
         from anyio.streams.tls import TLSListener
 
         listener = TLSListener(listener, ssl, standard_compatible=False)
-    bound = listener.extra(anyio.abc.SocketAttribute.local_port, 0)
     open_count = 0
 
     async def serve_one(stream: anyio.abc.ByteStream) -> None:
