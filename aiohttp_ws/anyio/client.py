@@ -153,7 +153,7 @@ async def connect(
         finally:
             with anyio.CancelScope(shield=True):
                 await ws.close()
-            tg.cancel_scope.cancel()
+            conn.stop()
     if raised is not None:
         raise raised
 

@@ -102,24 +102,33 @@ class AnyioConnection:
         self._resumed_at = -math.inf
         self._last_rx = anyio.current_time()
         self._tg: anyio.abc.TaskGroup | None = None
+        self._run_scope = anyio.CancelScope(shield=True)
         self._failure_timer: anyio.CancelScope | None = None
 
     # -- running -----------------------------------------------------------------
 
     async def run(self, leftover: bytes = b"") -> None:
         """The reader: feed *leftover* (bytes that followed the HTTP head),
-        then every read, until the stream ends. Runs the heartbeat beside it."""
-        async with anyio.create_task_group() as tg:
-            self._tg = tg
-            if self._heartbeat:
-                tg.start_soon(self._heartbeat_loop, self._heartbeat)
-            try:
-                if leftover:
-                    await self._feed(leftover)
-                await self._read_loop()
-            finally:
-                tg.cancel_scope.cancel()
-                self._tg = None
+        then every read, until the stream ends or ``stop()``. Runs the
+        heartbeat beside it. It is shielded from the cancellation of the
+        scopes around it, so that a cancelled application can still complete
+        the close handshake (bounded by ``close_timeout``) before ``stop()``."""
+        with self._run_scope:
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                if self._heartbeat:
+                    tg.start_soon(self._heartbeat_loop, self._heartbeat)
+                try:
+                    if leftover:
+                        await self._feed(leftover)
+                    await self._read_loop()
+                finally:
+                    tg.cancel_scope.cancel()
+                    self._tg = None
+
+    def stop(self) -> None:
+        """End ``run()`` (after ``close()``, or to abandon the connection)."""
+        self._run_scope.cancel()
 
     async def _read_loop(self) -> None:
         stream = self._stream

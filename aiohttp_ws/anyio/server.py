@@ -112,7 +112,7 @@ async def _accept(
         finally:
             with anyio.CancelScope(shield=True):
                 await ws.close(code=code)
-            tg.cancel_scope.cancel()
+            conn.stop()
     if raised is not None:
         raise raised
 

@@ -137,6 +137,16 @@ async def read_frame(stream: anyio.abc.ByteStream, buf: bytearray) -> tuple[int,
     return b0 & 0x0F, bytes(b ^ key[i % 4] for i, b in enumerate(data))
 
 
+async def answer_close(stream: anyio.abc.ByteStream, buf: bytearray) -> bytes:
+    """Read frames until the client's close frame; answer it; return its payload."""
+    with anyio.fail_after(10):
+        while True:
+            opcode, payload = await read_frame(stream, buf)
+            if opcode == 0x8:
+                await stream.send(frame(0x8, payload[:2]))
+                return payload
+
+
 def client_frame(opcode: int, payload: bytes = b"") -> bytes:
     """A masked client frame, written by hand."""
     key = os.urandom(4)

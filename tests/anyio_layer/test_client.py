@@ -3,7 +3,9 @@ our asyncio server and scripted raw peers."""
 
 from __future__ import annotations
 
+import base64
 import collections
+import hashlib
 import os
 import ssl
 import struct
@@ -14,6 +16,7 @@ import anyio.abc
 import pytest
 import trustme
 
+import aiohttp_ws
 from aiohttp_ws import (
     ClientConnectorCertificateError,
     ClientConnectorError,
@@ -27,7 +30,7 @@ from aiohttp_ws.anyio.connection import READ_SIZE
 from aiohttp_ws.server import echo_handler
 from aiohttp_ws.server_hooks import Refuse, UpgradeRequest
 
-from .peers import frame, raw_handshake, raw_server, read_frame, read_until
+from .peers import GUID, answer_close, frame, raw_handshake, raw_server, read_frame, read_until
 
 Run = Callable[..., Any]
 
@@ -277,7 +280,7 @@ def test_unread_messages_bound_memory(run: Run) -> None:
         await raw_handshake(stream, buf)
         for payload in sent:
             await stream.send(frame(0x2, payload))
-        await anyio.sleep(5)
+        await answer_close(stream, buf)
 
     async def main() -> None:
         async with anyio.create_task_group() as tg:
@@ -347,18 +350,13 @@ def test_handshake_leftover_bytes_are_messages(run: Run) -> None:
         buf = bytearray()
         head = await read_until(stream, b"\r\n\r\n", buf)
         assert head.startswith(b"GET /eager HTTP/1.1")
-        buf[:0] = head + b"\r\n\r\n"
-        # answer and send a frame in one write
-        import base64
-        import hashlib
-
-        key = [ln.split(b":", 1)[1].strip() for ln in head.split(b"\r\n") if ln.lower().startswith(b"sec-websocket-key")][0]
-        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        key = next(ln.split(b":", 1)[1].strip() for ln in head.split(b"\r\n") if ln.lower().startswith(b"sec-websocket-key"))
+        accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
         await stream.send(
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n" + frame(0x1, b"early")
         )
-        await anyio.sleep(5)
+        await answer_close(stream, bytearray())
 
     async def main() -> None:
         async with anyio.create_task_group() as tg:
@@ -366,6 +364,59 @@ def test_handshake_leftover_bytes_are_messages(run: Run) -> None:
             async with connect(f"ws://127.0.0.1:{port}/eager") as ws:
                 with anyio.fail_after(5):
                     assert await ws.receive_str() == "early"
+            tg.cancel_scope.cancel()
+
+    run(main)
+
+
+def test_a_cancelled_block_still_completes_the_close_handshake(run: Run) -> None:
+    """move_on_after around the whole block: the peer gets our close frame
+    and its reply is read (the reader outlives the cancellation), promptly."""
+    closes: list[bytes] = []
+
+    async def script(stream: anyio.abc.SocketStream, _: bytes) -> None:
+        buf = bytearray()
+        await raw_handshake(stream, buf)
+        closes.append(await answer_close(stream, buf))
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            port = await raw_server(tg, script)
+            start = anyio.current_time()
+            with anyio.move_on_after(0.2):
+                async with connect(f"ws://127.0.0.1:{port}/") as ws:
+                    await ws.receive()  # nothing comes; cancelled here
+            assert anyio.current_time() - start < 2.0
+            assert ws.closed and ws.close_code == 1000
+            tg.cancel_scope.cancel()
+
+    run(main)
+    assert closes == [struct.pack("!H", 1000)]
+
+
+def test_cancelled_sends_and_close_never_hang(run: Run) -> None:
+    """A peer that never reads: a cancelled large send ends the connection
+    (part of a frame may be on the wire); a cancelled close() aborts."""
+
+    async def stalled(stream: anyio.abc.SocketStream, _: bytes) -> None:
+        await raw_handshake(stream, bytearray())
+        await anyio.sleep(10)  # never reads again
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            port = await raw_server(tg, stalled)
+            async with connect(f"ws://127.0.0.1:{port}/", timeout=ClientWSTimeout(ws_close=0.5)) as ws:
+                with anyio.move_on_after(0.3) as scope:
+                    while True:
+                        await ws.send_bytes(b"x" * 1024 * 1024)
+                assert scope.cancelled_caught
+                assert ws.closed and ws.close_code == 1006
+                with pytest.raises(aiohttp_ws.ClientConnectionResetError):
+                    await ws.send_str("after")
+            async with connect(f"ws://127.0.0.1:{port}/", timeout=ClientWSTimeout(ws_close=5)) as ws:
+                with anyio.move_on_after(0.3):
+                    await ws.close()
+                assert ws.closed and ws.close_code == 1006
             tg.cancel_scope.cancel()
 
     run(main)
