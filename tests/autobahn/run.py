@@ -4,12 +4,15 @@
     python -m tests.autobahn.run -i '1.*' -i '13.7.*'
     python -m tests.autobahn.run --loop aiohttp-docs   # the loop printed in aiohttp's docs
     python -m tests.autobahn.run --role server      # kosoku's fuzzing client against serve()
+    python -m tests.autobahn.run --anyio trio       # aiohttp_ws.anyio under trio (either role)
 
 kosoku serves the cases (its ``run_fuzzingserver``); our client follows the
 Autobahn client protocol: ``/getCaseCount``, then ``/runCase?case=N&agent=A``
 echoing every text and binary message until the server closes, then
 ``/updateReports?agent=A``. One static client configuration serves the whole
-run, as a user would configure it. Exit status 1 if any case's behavior is not
+run, as a user would configure it. With ``--anyio BACKEND`` our side is the
+anyio layer (``aiohttp_ws.anyio.connect`` / ``serve``) under that backend in
+the main thread, and kosoku runs on its own asyncio loop in another thread. Exit status 1 if any case's behavior is not
 OK, NON-STRICT or INFORMATIONAL, or its close behavior not OK or INFORMATIONAL.
 """
 
@@ -20,12 +23,15 @@ import asyncio
 import collections
 import json
 import sys
+import threading
 import time
 from typing import Any, Sequence
 
+import anyio
 import kosoku
 
 import aiohttp_ws
+import aiohttp_ws.anyio
 from aiohttp_ws import WSMsgType
 from aiohttp_ws.server import echo_handler
 
@@ -106,6 +112,91 @@ async def run_server_role(cases: Sequence[str] | None, exclude: Sequence[str] | 
             return list(exc.results)
 
 
+async def anyio_echo_case(url: str) -> None:
+    """``echo_case`` with the anyio layer's client."""
+    try:
+        async with aiohttp_ws.anyio.connect(
+            url, compress=OFFER, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS
+        ) as ws:
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    await ws.send_str(msg.data)
+                elif msg.type is WSMsgType.BINARY:
+                    await ws.send_bytes(msg.data)
+    except aiohttp_ws.ClientError:
+        pass
+
+
+async def anyio_drive(base: str) -> None:
+    async with aiohttp_ws.anyio.connect(f"{base}/getCaseCount") as ws:
+        count = int(await ws.receive_str())
+    for number in range(1, count + 1):
+        await anyio_echo_case(f"{base}/runCase?case={number}&agent={AGENT}")
+    async with aiohttp_ws.anyio.connect(f"{base}/updateReports?agent={AGENT}") as ws:
+        await ws.receive()
+
+
+def run_anyio_client(cases: Sequence[str] | None, exclude: Sequence[str] | None, backend: str) -> list[Any]:
+    """kosoku's fuzzing server on an asyncio loop in a thread; the anyio
+    client drives it from this thread under *backend*."""
+    ready = threading.Event()
+    shared: dict[str, Any] = {}
+
+    async def serve_cases() -> None:
+        async with kosoku.run_fuzzingserver(cases=list(cases) if cases else None,
+                                            exclude_cases=list(exclude) if exclude else None, port=0) as server:
+            done = asyncio.Event()
+            shared.update(base=f"ws://{server.address}:{server.port}", loop=asyncio.get_running_loop(), done=done)
+            ready.set()
+            await done.wait()
+            try:
+                shared["results"] = list(await server.get_result())
+            except kosoku.FailureError as exc:
+                shared["results"] = list(exc.results)
+
+    thread = threading.Thread(target=asyncio.run, args=(serve_cases(),))
+    thread.start()
+    try:
+        if not ready.wait(60):
+            raise RuntimeError("kosoku's fuzzing server did not start")
+        anyio.run(anyio_drive, shared["base"], backend=backend)
+    finally:
+        if "loop" in shared:
+            shared["loop"].call_soon_threadsafe(shared["done"].set)
+        thread.join()
+    return list(shared.get("results", []))
+
+
+def run_anyio_server_role(cases: Sequence[str] | None, exclude: Sequence[str] | None, backend: str) -> list[Any]:
+    """kosoku's fuzzing client (asyncio, in a worker thread) against the anyio
+    layer's ``serve()`` under *backend*."""
+
+    def fuzz(port: int) -> list[Any]:
+        async def client() -> list[Any]:
+            try:
+                return list(await kosoku.run_fuzzingclient(
+                    f"ws://127.0.0.1:{port}",
+                    cases=list(cases) if cases else None,
+                    exclude_cases=list(exclude) if exclude else None,
+                ))
+            except kosoku.FailureError as exc:
+                return list(exc.results)
+
+        return asyncio.run(client())
+
+    async def main() -> list[Any]:
+        async with anyio.create_task_group() as tg:
+            port = await tg.start(lambda task_status: aiohttp_ws.anyio.serve(
+                echo_handler, compress=True, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS,
+                task_status=task_status,
+            ))
+            results: list[Any] = await anyio.to_thread.run_sync(fuzz, port)
+            tg.cancel_scope.cancel()
+        return results
+
+    return list(anyio.run(main, backend=backend))
+
+
 def passed(result: Any, loop_style: str = "ours") -> bool:
     """OK / NON-STRICT / INFORMATIONAL with a clean close. With aiohttp's
     documented loop (``compress=15``), UNIMPLEMENTED is accepted for the 13.x
@@ -134,7 +225,7 @@ def summary(results: list[Any], seconds: float, loop_style: str = "ours", role: 
     lines = [
         f"Autobahn {role} cases: {len(results)}, {good} passed, {len(results) - good} failed, "
         f"in {seconds:.0f} s ({'compiled' if getattr(aiohttp_ws, 'HAS_EXTENSIONS', False) else 'pure-Python'}"
-        f" hot path{'' if role == 'server' else f', {loop_style} loop'})",
+        f" hot path{'' if role.startswith('server') else f', {loop_style} loop'})",
         "",
         "| behavior | close behavior | cases |",
         "|---|---|---|",
@@ -161,13 +252,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--role", choices=["client", "server"], default="client",
                         help="client: our client against kosoku's fuzzing server (default); "
                              "server: kosoku's fuzzing client against our serve()")
+    parser.add_argument("--anyio", choices=["asyncio", "trio"],
+                        help="run our side on the anyio layer (aiohttp_ws.anyio) under this backend")
     args = parser.parse_args(argv)
+    if args.anyio and args.loop != "ours":
+        parser.error("--loop aiohttp-docs is ClientSession's loop; the anyio layer runs our loop")
     start = time.monotonic()
-    if args.role == "server":
+    if args.anyio and args.role == "server":
+        results = run_anyio_server_role(args.include, args.exclude, args.anyio)
+    elif args.anyio:
+        results = run_anyio_client(args.include, args.exclude, args.anyio)
+    elif args.role == "server":
         results = asyncio.run(run_server_role(args.include, args.exclude))
     else:
         results = asyncio.run(run(args.include, args.exclude, args.loop))
-    print(summary(results, time.monotonic() - start, args.loop, args.role), flush=True)
+    role = args.role + (f", anyio layer on {args.anyio}" if args.anyio else "")
+    print(summary(results, time.monotonic() - start, args.loop, role), flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump([{"case": r.case_id, "behavior": r.behavior.value, "close": r.behavior_close.value,
