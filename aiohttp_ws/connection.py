@@ -13,23 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import threading
 from typing import Any, Callable, cast
 
-from .exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
-from .sansio.frames import OP_CLOSE
+from .exceptions import ClientConnectionResetError, ServerTimeoutError
+from ._heartbeat import Heartbeat
+from ._send import EXECUTOR_COMPRESS_THRESHOLD, SendPath
 from .http_proto import HttpHeadProtocol
 from .models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
 from .sansio.protocol import State, WebSocketProtocol
 
-__all__ = ("WebSocketConnection", "DEFAULT_MAX_QUEUE_BYTES")
+__all__ = ("WebSocketConnection", "DEFAULT_MAX_QUEUE_BYTES", "EXECUTOR_COMPRESS_THRESHOLD")
 
 #: Default high-water mark of the receive queue, in payload bytes (1 MiB); the
 #: low-water mark defaults to a quarter of it.
 DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024
-#: Messages of at least this many bytes are deflated in the default executor
-#: (zlib releases the GIL) so the event loop keeps running; smaller ones inline.
-EXECUTOR_COMPRESS_THRESHOLD = 64 * 1024
 #: After a protocol violation that follows data messages, the failure's close
 #: frame waits at most this many seconds for the application to take the
 #: ERROR (or call close()), so it can still answer the messages before it.
@@ -37,11 +34,6 @@ FAILURE_GRACE = 0.5
 #: After the close handshake a client gives the server this many seconds to
 #: end TCP first (RFC 6455 §7.1.1), then ends it itself with a FIN.
 CLOSE_LINGER = 1.0
-#: Uncompressed client messages of at least this many bytes are masked into a
-#: per-thread buffer, reused while the transport takes every byte at once
-#: (fresh 1 MiB blocks cost page faults: see docs/performance.rst).
-REUSED_OUTPUT_THRESHOLD = 128 * 1024
-_output = threading.local()
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
@@ -49,17 +41,12 @@ _CLOSE = WSMsgType.CLOSE
 _ERROR = WSMsgType.ERROR
 
 
-def _consume_exception(task: asyncio.Task[None]) -> None:
-    if not task.cancelled():
-        task.exception()  # reported to the sender; never "never retrieved"
-
-
 def _expire(fut: asyncio.Future[WSMessage]) -> None:
     if not fut.done():
         fut.set_exception(asyncio.TimeoutError())
 
 
-class WebSocketConnection(asyncio.BufferedProtocol):
+class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
     """Drives a ``WebSocketProtocol`` over an asyncio transport.
 
     Args:
@@ -346,159 +333,6 @@ class WebSocketConnection(asyncio.BufferedProtocol):
         self._queue.appendleft(msg)
         if msg.tp is _TEXT or msg.tp is _BINARY:
             self._queued += len(msg.data)
-
-    # -- sending -----------------------------------------------------------------
-
-    def _write(self, data: bytes | memoryview) -> None:
-        transport = self.transport
-        if transport is None or self.lost or transport.is_closing():
-            raise ClientConnectionResetError("Cannot write to closing transport")
-        transport.write(data)
-
-    async def _drain(self) -> None:
-        if not self._write_paused:
-            return
-        if self.lost:
-            raise ClientConnectionResetError("Connection lost")
-        fut: asyncio.Future[None] = self._loop.create_future()
-        self._drain_waiters.append(fut)
-        await fut
-
-    async def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> None:
-        """Send one whole TEXT or BINARY message and wait for the buffer to drain.
-
-        *compress*: ``None`` deflates when permessage-deflate was negotiated,
-        0/``False`` sends this message uncompressed. Raises
-        ``ClientConnectionResetError`` once closing has started.
-        """
-        core = self.core
-        lock = self._deflate_lock
-        deflated = core.will_compress(compress)
-        if deflated and (len(payload) >= EXECUTOR_COMPRESS_THRESHOLD or lock and lock.locked()):
-            await self._send_deflated_in_order(payload, opcode)
-        elif not deflated and core.is_client and len(payload) >= REUSED_OUTPUT_THRESHOLD:
-            self._write_masked_in_place(payload, opcode)
-        else:
-            try:
-                data = core.send_message(payload, opcode, compress)
-            except InvalidStateError as exc:
-                raise ClientConnectionResetError("Cannot write to closing transport") from exc
-            self._write(data)
-        if self._write_paused:
-            await self._drain()
-
-    def send_now(self, payload: bytes, opcode: int) -> bool:
-        """Write one whole TEXT or BINARY message at once, without waiting:
-        ``False`` (nothing written) if the peer is slow (the transport's buffer
-        is over its limit), a compressed send is in progress, or the
-        connection is closing. For ``broadcast()``."""
-        core = self.core
-        lock = self._deflate_lock
-        if self._write_paused or self.lost or lock is not None and lock.locked():
-            return False
-        try:
-            data = core.send_message(payload, opcode)
-            self._write(data)
-        except (InvalidStateError, ClientConnectionResetError):
-            return False
-        return True
-
-    def _write_masked_in_place(self, payload: bytes, opcode: int) -> None:
-        """Mask a large message into the thread's output buffer and write it.
-        If the transport kept any of it (its write buffer is not empty), the
-        buffer is left to the transport and a new one is made next time."""
-        out: bytearray | None = getattr(_output, "buffer", None)
-        if out is None:
-            out = _output.buffer = bytearray()
-        try:
-            n = self.core.send_message_into(out, payload, opcode)
-        except InvalidStateError as exc:
-            raise ClientConnectionResetError("Cannot write to closing transport") from exc
-        try:
-            self._write(memoryview(out)[:n])
-        finally:
-            transport = self.transport
-            if transport is None or transport.get_write_buffer_size():
-                _output.buffer = None
-
-    async def _send_deflated_in_order(self, payload: bytes, opcode: int) -> None:
-        """Deflate (in the executor when large) and write, one message at a time.
-
-        The compression context is shared by every message, so compression and
-        write run as one shielded task: a cancelled sender cannot leave the
-        peer's context out of step with ours (RFC 7692 §7.2.1)."""
-        if self._deflate_lock is None:
-            self._deflate_lock = asyncio.Lock()
-        task = self._loop.create_task(self._deflate_and_write(self._deflate_lock, payload, opcode))
-        task.add_done_callback(_consume_exception)
-        await asyncio.shield(task)
-
-    async def _deflate_and_write(self, lock: asyncio.Lock, payload: bytes, opcode: int) -> None:
-        core = self.core
-        codec = core.codec
-        assert codec is not None
-        async with lock:
-            try:
-                core.check_can_send_message()  # before compressing: nothing to undo
-                if len(payload) >= EXECUTOR_COMPRESS_THRESHOLD:
-                    compressed = await self._loop.run_in_executor(None, codec.compress, payload)
-                else:
-                    compressed = codec.compress(payload)
-                data = core.send_compressed(compressed, opcode)
-            except InvalidStateError as exc:
-                raise ClientConnectionResetError("Cannot write to closing transport") from exc
-            self._write(data)
-
-    async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None:
-        """Send one frame of any opcode (see ``WebSocketProtocol.send_frame``)."""
-        if opcode == OP_CLOSE:
-            await self.close(int.from_bytes(payload[:2], "big") if payload else None, payload[2:], self._close_timeout)
-            return
-        try:
-            data = self.core.send_frame(payload, opcode, fin=fin)
-        except InvalidStateError as exc:
-            raise ClientConnectionResetError("Cannot write to closing transport") from exc
-        if not data:  # a pong after the peer's close frame: nothing is due
-            return
-        self._write(data)
-        await self._drain()
-
-    # -- heartbeat -----------------------------------------------------------------
-
-    def _hb_fire(self) -> None:
-        self._hb_handle = None
-        heartbeat = self._heartbeat
-        assert heartbeat is not None
-        core = self.core
-        transport = self.transport
-        if transport is None or transport.is_closing() or core.state is not State.OPEN or core.close_sent:
-            return
-        now = self._loop.time()
-        due = self._last_rx + heartbeat
-        if now < due:
-            self._hb_handle = self._loop.call_at(due, self._hb_fire)
-            return
-        self._write(core.send_ping(b""))
-        self._ping_at = now
-        self._hb_handle = self._loop.call_at(now + heartbeat / 2, self._hb_check)
-
-    def _hb_check(self) -> None:
-        self._hb_handle = None
-        heartbeat = self._heartbeat
-        assert heartbeat is not None
-        if self.lost or self.core.state is State.CLOSED:
-            return
-        if self._last_rx > self._ping_at:
-            self._hb_handle = self._loop.call_at(self._last_rx + heartbeat, self._hb_fire)
-            return
-        # Our own read pause (a full receive queue) keeps the pong in the kernel
-        # buffer: wait while paused, then heartbeat / 2 more after resuming.
-        now = self._loop.time()
-        if self._reading_paused or now < self._resumed_at + heartbeat / 2:
-            later = now if self._reading_paused else self._resumed_at
-            self._hb_handle = self._loop.call_at(later + heartbeat / 2, self._hb_check)
-            return
-        self.fail(ServerTimeoutError(f"No PONG received after {heartbeat / 2} seconds"))
 
     def fail(self, exc: BaseException, code: int = 1006) -> None:
         """End the connection at once, without a close handshake: close code

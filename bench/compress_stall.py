@@ -19,7 +19,7 @@ import sys
 import time
 
 import aiohttp_ws
-from aiohttp_ws import connection
+from aiohttp_ws import _send as connection  # where the send path reads EXECUTOR_COMPRESS_THRESHOLD
 
 SERVER = """
 import asyncio, sys, websockets.asyncio.server as s

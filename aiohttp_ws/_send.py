@@ -1,0 +1,169 @@
+"""The asyncio connection's send path (a part of ``WebSocketConnection``).
+
+Every frame is built by the Sans-I/O core and written with one
+``transport.write()``; a sender then waits for ``drain`` only while the
+transport's buffer is over its high-water mark. Large compressed messages are
+deflated in the default executor, one message at a time, so the deflate
+context stays in step with the peer's (RFC 7692 §7.2.1); large uncompressed
+client messages are masked into a reused per-thread buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+from typing import TYPE_CHECKING
+
+from .exceptions import ClientConnectionResetError, InvalidStateError
+from .sansio.frames import OP_CLOSE
+from .sansio.protocol import WebSocketProtocol
+
+__all__ = ("SendPath", "EXECUTOR_COMPRESS_THRESHOLD", "REUSED_OUTPUT_THRESHOLD")
+
+#: Messages of at least this many bytes are deflated in the default executor
+#: (zlib releases the GIL) so the event loop keeps running; smaller ones inline.
+EXECUTOR_COMPRESS_THRESHOLD = 64 * 1024
+#: Uncompressed client messages of at least this many bytes are masked into a
+#: per-thread buffer, reused while the transport takes every byte at once
+#: (fresh 1 MiB blocks cost page faults: see docs/performance.rst).
+REUSED_OUTPUT_THRESHOLD = 128 * 1024
+_output = threading.local()
+
+
+def _consume_exception(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # reported to the sender; never "never retrieved"
+
+
+class SendPath:
+    """Sending for ``WebSocketConnection``, which provides the attributes below."""
+
+    core: WebSocketProtocol
+    transport: asyncio.Transport | None
+    _loop: asyncio.AbstractEventLoop
+    _write_paused: bool
+    _drain_waiters: collections.deque[asyncio.Future[None]]
+    _deflate_lock: asyncio.Lock | None
+    _close_timeout: float | None
+
+    if TYPE_CHECKING:
+
+        @property
+        def lost(self) -> bool: ...
+
+        async def close(self, code: int | None, reason: bytes | str, timeout: float | None) -> bool: ...
+
+    def _write(self, data: bytes | memoryview) -> None:
+        transport = self.transport
+        if transport is None or self.lost or transport.is_closing():
+            raise ClientConnectionResetError("Cannot write to closing transport")
+        transport.write(data)
+
+    async def _drain(self) -> None:
+        if not self._write_paused:
+            return
+        if self.lost:
+            raise ClientConnectionResetError("Connection lost")
+        fut: asyncio.Future[None] = self._loop.create_future()
+        self._drain_waiters.append(fut)
+        await fut
+
+    async def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> None:
+        """Send one whole TEXT or BINARY message and wait for the buffer to drain.
+
+        *compress*: ``None`` deflates when permessage-deflate was negotiated,
+        0/``False`` sends this message uncompressed. Raises
+        ``ClientConnectionResetError`` once closing has started.
+        """
+        core = self.core
+        lock = self._deflate_lock
+        deflated = core.will_compress(compress)
+        if deflated and (len(payload) >= EXECUTOR_COMPRESS_THRESHOLD or lock and lock.locked()):
+            await self._send_deflated_in_order(payload, opcode)
+        elif not deflated and core.is_client and len(payload) >= REUSED_OUTPUT_THRESHOLD:
+            self._write_masked_in_place(payload, opcode)
+        else:
+            try:
+                data = core.send_message(payload, opcode, compress)
+            except InvalidStateError as exc:
+                raise ClientConnectionResetError("Cannot write to closing transport") from exc
+            self._write(data)
+        if self._write_paused:
+            await self._drain()
+
+    def send_now(self, payload: bytes, opcode: int) -> bool:
+        """Write one whole TEXT or BINARY message at once, without waiting:
+        ``False`` (nothing written) if the peer is slow (the transport's buffer
+        is over its limit), a compressed send is in progress, or the
+        connection is closing. For ``broadcast()``."""
+        core = self.core
+        lock = self._deflate_lock
+        if self._write_paused or self.lost or lock is not None and lock.locked():
+            return False
+        try:
+            data = core.send_message(payload, opcode)
+            self._write(data)
+        except (InvalidStateError, ClientConnectionResetError):
+            return False
+        return True
+
+    def _write_masked_in_place(self, payload: bytes, opcode: int) -> None:
+        """Mask a large message into the thread's output buffer and write it.
+        If the transport kept any of it (its write buffer is not empty), the
+        buffer is left to the transport and a new one is made next time."""
+        out: bytearray | None = getattr(_output, "buffer", None)
+        if out is None:
+            out = _output.buffer = bytearray()
+        try:
+            n = self.core.send_message_into(out, payload, opcode)
+        except InvalidStateError as exc:
+            raise ClientConnectionResetError("Cannot write to closing transport") from exc
+        try:
+            self._write(memoryview(out)[:n])
+        finally:
+            transport = self.transport
+            if transport is None or transport.get_write_buffer_size():
+                _output.buffer = None
+
+    async def _send_deflated_in_order(self, payload: bytes, opcode: int) -> None:
+        """Deflate (in the executor when large) and write, one message at a time.
+
+        The compression context is shared by every message, so compression and
+        write run as one shielded task: a cancelled sender cannot leave the
+        peer's context out of step with ours (RFC 7692 §7.2.1)."""
+        if self._deflate_lock is None:
+            self._deflate_lock = asyncio.Lock()
+        task = self._loop.create_task(self._deflate_and_write(self._deflate_lock, payload, opcode))
+        task.add_done_callback(_consume_exception)
+        await asyncio.shield(task)
+
+    async def _deflate_and_write(self, lock: asyncio.Lock, payload: bytes, opcode: int) -> None:
+        core = self.core
+        codec = core.codec
+        assert codec is not None
+        async with lock:
+            try:
+                core.check_can_send_message()  # before compressing: nothing to undo
+                if len(payload) >= EXECUTOR_COMPRESS_THRESHOLD:
+                    compressed = await self._loop.run_in_executor(None, codec.compress, payload)
+                else:
+                    compressed = codec.compress(payload)
+                data = core.send_compressed(compressed, opcode)
+            except InvalidStateError as exc:
+                raise ClientConnectionResetError("Cannot write to closing transport") from exc
+            self._write(data)
+
+    async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None:
+        """Send one frame of any opcode (see ``WebSocketProtocol.send_frame``)."""
+        if opcode == OP_CLOSE:
+            await self.close(int.from_bytes(payload[:2], "big") if payload else None, payload[2:], self._close_timeout)
+            return
+        try:
+            data = self.core.send_frame(payload, opcode, fin=fin)
+        except InvalidStateError as exc:
+            raise ClientConnectionResetError("Cannot write to closing transport") from exc
+        if not data:  # a pong after the peer's close frame: nothing is due
+            return
+        self._write(data)
+        await self._drain()
