@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from ._inbox import Inbox
 from .exceptions import ServerTimeoutError
 from .sansio.protocol import State, WebSocketProtocol
 
@@ -29,7 +30,7 @@ class Heartbeat:
     _last_rx: float
     _ping_at: float
     _resumed_at: float
-    _reading_paused: bool
+    _inbox: Inbox
 
     if TYPE_CHECKING:
 
@@ -69,8 +70,9 @@ class Heartbeat:
         # Our own read pause (a full receive queue) keeps the pong in the kernel
         # buffer: wait while paused, then heartbeat / 2 more after resuming.
         now = self._loop.time()
-        if self._reading_paused or now < self._resumed_at + heartbeat / 2:
-            later = now if self._reading_paused else self._resumed_at
+        paused = self._inbox.paused
+        if paused or now < self._resumed_at + heartbeat / 2:
+            later = now if paused else self._resumed_at
             self._hb_handle = self._loop.call_at(later + heartbeat / 2, self._hb_check)
             return
         self.fail(ServerTimeoutError(f"No PONG received after {heartbeat / 2} seconds"))

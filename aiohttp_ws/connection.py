@@ -17,6 +17,7 @@ from typing import Any, Callable, cast
 
 from .exceptions import ClientConnectionResetError, ServerTimeoutError
 from ._heartbeat import Heartbeat
+from ._inbox import DEFAULT_MAX_QUEUE_BYTES, Inbox
 from ._send import EXECUTOR_COMPRESS_THRESHOLD, SendPath
 from .http_proto import HttpHeadProtocol
 from .models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
@@ -24,9 +25,6 @@ from .sansio.protocol import State, WebSocketProtocol
 
 __all__ = ("WebSocketConnection", "DEFAULT_MAX_QUEUE_BYTES", "EXECUTOR_COMPRESS_THRESHOLD")
 
-#: Default high-water mark of the receive queue, in payload bytes (1 MiB); the
-#: low-water mark defaults to a quarter of it.
-DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024
 #: After a protocol violation that follows data messages, the failure's close
 #: frame waits at most this many seconds for the application to take the
 #: ERROR (or call close()), so it can still answer the messages before it.
@@ -37,7 +35,6 @@ CLOSE_LINGER = 1.0
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
-_CLOSE = WSMsgType.CLOSE
 _ERROR = WSMsgType.ERROR
 
 
@@ -75,21 +72,12 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         self.core = core
         self.transport: asyncio.Transport | None = None
         self.exception: BaseException | None = None
-        if isinstance(max_queue_bytes, tuple):
-            self._high, self._low = max_queue_bytes
-        else:
-            self._high, self._low = max_queue_bytes, max_queue_bytes // 4
-        if not 0 <= self._low <= self._high:
-            raise ValueError("max_queue_bytes needs 0 <= low <= high")
-        self._queue: collections.deque[WSMessage] = collections.deque()
-        self._queued = 0
-        self._reading_paused = False
+        self._inbox = Inbox(max_queue_bytes)
         self._waiter: asyncio.Future[WSMessage] | None = None
         self._write_paused = False
         self._drain_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         self._closed_fut: asyncio.Future[None] = self._loop.create_future()
         self._lost_fut: asyncio.Future[None] = self._loop.create_future()
-        self._closing_locally = False
         self._close_timeout = close_timeout
         self._linger: asyncio.TimerHandle | None = None
         self._heartbeat = heartbeat
@@ -137,21 +125,12 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         out = core.data_to_send(hold_pongs=self._write_paused)
         if out and self.transport is not None:
             self.transport.write(b"".join(out))
-        for msg in messages:
-            tp = msg.tp
-            if tp is _TEXT or tp is _BINARY:
-                if not self._closing_locally:  # after our close(), unread data is dropped (aiohttp)
-                    self._deliver(msg, len(msg.data))
-            elif tp is _CLOSE:
-                if not self._closing_locally:
-                    self._deliver(msg, 0)
-            elif tp is _ERROR:
+        for msg in self._inbox.wanted(messages, core.autoping):
+            if msg.tp is _ERROR:
                 self.exception = msg.data
-                self._deliver(msg, 0)
-            elif not core.autoping:  # PING / PONG go to the user only without autoping
-                self._deliver(msg, 0)
+            self._deliver(msg)
         if core.failing and self._failure_timer is None:
-            if any(m.tp is _TEXT or m.tp is _BINARY for m in messages) or self._queued:
+            if any(m.tp is _TEXT or m.tp is _BINARY for m in messages) or self._inbox.queued:
                 # Grace: the application may still answer the messages that
                 # came before the violation (Autobahn 3.x, 4.x, 5.15). Receiving
                 # the ERROR or calling close() ends it at once (_delivered, close).
@@ -182,7 +161,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
             err = ClientConnectionResetError(f"Connection lost: {exc}")
             err.__cause__ = exc
             self.exception = err
-            self._deliver(WSMessage(_ERROR, err, None), 0)
+            self._deliver(WSMessage(_ERROR, err, None))
         self._lost_fut.set_result(None)
         self._on_closed()
         waiter = self._waiter
@@ -258,38 +237,36 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
 
     # -- receiving ---------------------------------------------------------------
 
-    def _deliver(self, msg: WSMessage, size: int) -> None:
+    def _deliver(self, msg: WSMessage) -> None:
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(msg)
                 return
-        self._queue.append(msg)
-        if size:
-            self._queued += size
-            if self._queued > self._high and not self._reading_paused and self.transport is not None:
-                self._reading_paused = True
-                self.transport.pause_reading()
+        if self._inbox.put(msg) and self.transport is not None:
+            self.transport.pause_reading()
 
     def _pop(self) -> WSMessage:
-        msg = self._queue.popleft()
-        if msg.tp is _TEXT or msg.tp is _BINARY:
-            self._queued -= len(msg.data)
-            if self._reading_paused and self._queued <= self._low:
-                self._resume_reading()
+        msg, resume = self._inbox.take()
+        if resume:
+            self._resume_reading()
         return msg
 
     def _resume_reading(self) -> None:
-        self._reading_paused = False
         self._resumed_at = self._loop.time()
         if self.transport is not None and not self.lost:
             self.transport.resume_reading()
 
     @property
+    def reading_paused(self) -> bool:
+        """Reading is paused because the receive queue is over its high-water mark."""
+        return self._inbox.paused
+
+    @property
     def queued_bytes(self) -> int:
         """Payload bytes (characters for text) waiting for ``receive()``."""
-        return self._queued
+        return self._inbox.queued
 
     async def receive(self, timeout: float | None = None) -> WSMessage:
         """The next message; CLOSED once no more can come.
@@ -297,7 +274,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         Raises ``asyncio.TimeoutError`` after *timeout* seconds (the connection
         stays open) and ``RuntimeError`` if another task is already waiting.
         """
-        if self._queue:
+        if self._inbox.messages:
             return self._delivered(self._pop())
         core = self.core
         if core.close_received and not core.close_sent and not self.lost:
@@ -313,7 +290,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
             return self._delivered(await fut)
         except asyncio.CancelledError:
             if fut.done() and not fut.cancelled() and fut.exception() is None:
-                self._requeue(fut.result())  # handed over as we were cancelled: keep it
+                self._inbox.put_back(fut.result())  # handed over as we were cancelled: keep it
             raise
         finally:
             if self._waiter is fut:
@@ -329,11 +306,6 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
             self._finish_failure()
         return msg
 
-    def _requeue(self, msg: WSMessage) -> None:
-        self._queue.appendleft(msg)
-        if msg.tp is _TEXT or msg.tp is _BINARY:
-            self._queued += len(msg.data)
-
     def fail(self, exc: BaseException, code: int = 1006) -> None:
         """End the connection at once, without a close handshake: close code
         *code*, ``exception`` *exc*, an ERROR message for the next ``receive()``."""
@@ -342,7 +314,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         self.core.abort(code)
         if self.exception is None:
             self.exception = exc
-        self._deliver(WSMessage(_ERROR, exc, None), 0)
+        self._deliver(WSMessage(_ERROR, exc, None))
         self._on_closed()
         if self.transport is not None:
             self.transport.abort()
@@ -372,8 +344,8 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
                 await self._wait_lost(deadline)  # the peer closed first: TCP ends soon (§7.1.1)
             return False
         data = core.send_close(code, reason)
-        self._closing_locally = not core.close_received
-        self._discard_unread()
+        if self._inbox.drop_unread(closing_locally=not core.close_received):
+            self._resume_reading()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             self._waiter = None
@@ -396,16 +368,6 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
             self.abort()  # as aiohttp: a cancelled close() leaves the connection closed, not half-open
             raise
         return True
-
-    def _discard_unread(self) -> None:
-        """The application closed: data messages it has not read are dropped
-        (aiohttp's behaviour) and reading resumes so the peer's close frame
-        can arrive."""
-        if self._queue:
-            self._queue = collections.deque(m for m in self._queue if m.tp is not _TEXT and m.tp is not _BINARY)
-        self._queued = 0
-        if self._reading_paused:
-            self._resume_reading()
 
     async def _wait_lost(self, deadline: float | None) -> None:
         remaining = None if deadline is None else max(0.0, deadline - self._loop.time())

@@ -452,11 +452,11 @@ async def test_flow_control_pauses_reading(our_server: str) -> None:
         await ws.send_str("flood:2048:1024")
         await asyncio.sleep(0.5)  # not receiving: the queue must stop growing
         conn: Any = ws._conn
-        assert conn._reading_paused
+        assert conn.reading_paused
         assert 64 * 1024 < conn.queued_bytes < 64 * 1024 + 1024 * 70
         for i in range(2048):
             assert await ws.receive_bytes(timeout=5) == i.to_bytes(4, "big") * 256
-        assert not conn._reading_paused and conn.queued_bytes == 0
+        assert not conn.reading_paused and conn.queued_bytes == 0
 
 
 async def test_connect_errors() -> None:

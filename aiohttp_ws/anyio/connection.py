@@ -15,7 +15,6 @@ The reader, the heartbeat and the close timers run in a task group that
 
 from __future__ import annotations
 
-import collections
 import math
 from typing import Any
 
@@ -23,7 +22,8 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSAttribute
 
-from ..connection import CLOSE_LINGER, DEFAULT_MAX_QUEUE_BYTES, EXECUTOR_COMPRESS_THRESHOLD, FAILURE_GRACE
+from .._inbox import DEFAULT_MAX_QUEUE_BYTES, Inbox
+from ..connection import CLOSE_LINGER, EXECUTOR_COMPRESS_THRESHOLD, FAILURE_GRACE
 from ..exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
 from ..models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
 from ..sansio.frames import OP_CLOSE
@@ -33,7 +33,6 @@ __all__ = ("AnyioConnection",)
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
-_CLOSE = WSMsgType.CLOSE
 _ERROR = WSMsgType.ERROR
 #: Bytes asked of the stream per read.
 READ_SIZE = 256 * 1024
@@ -80,25 +79,16 @@ class AnyioConnection:
         self.core = core
         self.exception: BaseException | None = None
         self._stream = stream
-        if isinstance(max_queue_bytes, tuple):
-            self._high, self._low = max_queue_bytes
-        else:
-            self._high, self._low = max_queue_bytes, max_queue_bytes // 4
-        if not 0 <= self._low <= self._high:
-            raise ValueError("max_queue_bytes needs 0 <= low <= high")
+        self._inbox = Inbox(max_queue_bytes)
         self._heartbeat = heartbeat
         self._close_timeout = close_timeout
         self._write_lock = anyio.Lock()
-        self._queue: collections.deque[WSMessage] = collections.deque()
-        self._queued = 0
         self._arrived = anyio.Event()  # replaced by each waiting receive()
         self._room = anyio.Event()  # replaced each time reading pauses
         self._closed_event = anyio.Event()  # the core reached CLOSED
         self._lost_event = anyio.Event()  # the stream is gone
         self._receiving = False
         self._closing_wakeup = False  # close() began while a receive() was waiting
-        self._closing_locally = False
-        self._reading_paused = False
         self._resumed_at = -math.inf
         self._last_rx = anyio.current_time()
         self._tg: anyio.abc.TaskGroup | None = None
@@ -133,11 +123,9 @@ class AnyioConnection:
     async def _read_loop(self) -> None:
         stream = self._stream
         while not self._lost_event.is_set():
-            if self._queued > self._high:
-                self._reading_paused = True
+            if self._inbox.paused:
                 self._room = room = anyio.Event()
                 await room.wait()
-                self._reading_paused = False
                 self._resumed_at = anyio.current_time()
                 continue
             try:
@@ -156,22 +144,14 @@ class AnyioConnection:
         self._last_rx = anyio.current_time()
         # Queue first, then write the replies: while a write waits, receive()
         # must already see what the core has accepted (the CLOSE, say).
-        for msg in messages:
-            tp = msg.tp
-            if tp is _TEXT or tp is _BINARY:
-                if not self._closing_locally:  # after our close(), unread data is dropped (aiohttp)
-                    self._deliver(msg, len(msg.data))
-            elif tp is _CLOSE:
-                if not self._closing_locally:
-                    self._deliver(msg, 0)
-            elif tp is _ERROR:
+        for msg in self._inbox.wanted(messages, core.autoping):
+            if msg.tp is _ERROR:
                 self.exception = msg.data
-                self._deliver(msg, 0)
-            elif not core.autoping:  # PING / PONG reach the user only without autoping
-                self._deliver(msg, 0)
+            self._deliver(msg)
         await self._flush_replies()
         if core.failing and self._failure_timer is None:
-            if self._queued and self._tg is not None:
+            data_came = any(m.tp is _TEXT or m.tp is _BINARY for m in messages) or self._inbox.queued
+            if data_came and self._tg is not None:
                 # Grace, as the asyncio layer: the application may still answer
                 # the messages before the violation; taking the ERROR or
                 # calling close() ends it at once.
@@ -220,7 +200,7 @@ class AnyioConnection:
             err = ClientConnectionResetError(f"Connection lost: {exc}")
             err.__cause__ = exc
             self.exception = err
-            self._deliver(WSMessage(_ERROR, err, None), 0)
+            self._deliver(WSMessage(_ERROR, err, None))
         self._lost_event.set()
         self._closed_event.set()
         self._arrived.set()
@@ -280,21 +260,23 @@ class AnyioConnection:
     @property
     def queued_bytes(self) -> int:
         """Payload bytes (characters for text) waiting for ``receive()``."""
-        return self._queued
+        return self._inbox.queued
+
+    @property
+    def reading_paused(self) -> bool:
+        """Reading stopped because the receive queue is over its high-water mark."""
+        return self._inbox.paused
 
     # -- receiving ---------------------------------------------------------------
 
-    def _deliver(self, msg: WSMessage, size: int) -> None:
-        self._queue.append(msg)
-        self._queued += size
+    def _deliver(self, msg: WSMessage) -> None:
+        self._inbox.put(msg)  # the reader checks ``paused`` before its next read
         self._arrived.set()
 
     def _pop(self) -> WSMessage:
-        msg = self._queue.popleft()
-        if msg.tp is _TEXT or msg.tp is _BINARY:
-            self._queued -= len(msg.data)
-            if self._reading_paused and self._queued <= self._low:
-                self._room.set()
+        msg, resume = self._inbox.take()
+        if resume:
+            self._room.set()
         return msg
 
     async def receive(self, timeout: float | None = None) -> WSMessage:
@@ -304,7 +286,7 @@ class AnyioConnection:
         open) and ``RuntimeError`` if another task is already waiting. A
         cancelled ``receive()`` loses nothing: the message stays queued.
         """
-        if self._queue:
+        if self._inbox.messages:
             return await self._delivered(self._pop())
         core = self.core
         if core.close_received and not core.close_sent and not self.lost:
@@ -317,12 +299,12 @@ class AnyioConnection:
         self._closing_wakeup = False
         try:
             with anyio.fail_after(timeout):
-                while not self._queue and not self._closing_wakeup and not self._closed_event.is_set():
+                while not self._inbox.messages and not self._closing_wakeup and not self._closed_event.is_set():
                     self._arrived = arrived = anyio.Event()
                     await arrived.wait()
         finally:
             self._receiving = False
-        if self._queue:
+        if self._inbox.messages:
             return await self._delivered(self._pop())
         return WS_CLOSING_MESSAGE if self._closing_wakeup else WS_CLOSED_MESSAGE
 
@@ -408,7 +390,7 @@ class AnyioConnection:
             # Our own read pause (a full queue) keeps the pong unread: wait
             # while paused, then heartbeat / 2 more after reading resumes.
             while self._last_rx <= ping_at and (
-                self._reading_paused or anyio.current_time() < self._resumed_at + heartbeat / 2
+                self._inbox.paused or anyio.current_time() < self._resumed_at + heartbeat / 2
             ):
                 await anyio.sleep(heartbeat / 2)
             if self._last_rx <= ping_at:
@@ -423,7 +405,7 @@ class AnyioConnection:
         self.core.abort(code)
         if self.exception is None:
             self.exception = exc
-        self._deliver(WSMessage(_ERROR, exc, None), 0)
+        self._deliver(WSMessage(_ERROR, exc, None))
         self._closed_event.set()
         await self._close_stream()
 
@@ -450,8 +432,11 @@ class AnyioConnection:
             with anyio.move_on_after(timeout) as scope:
                 async with self._write_lock:
                     data = core.send_close(code, reason)
-                    self._closing_locally = not core.close_received
-                    self._discard_unread()
+                    self._inbox.drop_unread(closing_locally=not core.close_received)
+                    self._room.set()  # reading resumes, so the peer's close frame can arrive
+                    if self._receiving:  # a task waiting in receive() gets CLOSING
+                        self._closing_wakeup = True
+                        self._arrived.set()
                     try:
                         await self._write_locked(data)
                     except ClientConnectionResetError:
@@ -469,18 +454,6 @@ class AnyioConnection:
             self.abort()  # as aiohttp: a cancelled close() leaves the connection closed, not half-open
             raise
         return True
-
-    def _discard_unread(self) -> None:
-        """The application closed: unread data messages are dropped (aiohttp)
-        and reading resumes so the peer's close frame can arrive; a task
-        waiting in ``receive()`` gets CLOSING."""
-        if self._queue:
-            self._queue = collections.deque(m for m in self._queue if m.tp is not _TEXT and m.tp is not _BINARY)
-        self._queued = 0
-        self._room.set()
-        if self._receiving:
-            self._closing_wakeup = True
-            self._arrived.set()
 
     def abort(self) -> None:
         """Drop the connection at once (close code 1006 if not closed); the

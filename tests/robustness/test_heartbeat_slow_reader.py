@@ -63,7 +63,7 @@ async def test_slow_reader_with_heartbeat_survives_a_fast_stream(
             await asyncio.sleep(0.5)
         report("messages read in 10 s, failures", f"{got}, {ws.exception()!r}")
         assert not ws.closed and ws.exception() is None
-        assert ws._conn._reading_paused  # the queue was full: reading paused, as designed
+        assert ws._conn.reading_paused  # the queue was full: reading paused, as designed
     assert got >= 15
 
 
@@ -78,7 +78,7 @@ async def test_a_peer_silent_after_the_pause_is_still_detected(
     loop = asyncio.get_running_loop()
     async with aiohttp_ws.ws_connect(server.url, heartbeat=1.0) as ws:
         await asyncio.sleep(3)
-        assert not ws.closed and ws._conn._reading_paused
+        assert not ws.closed and ws._conn.reading_paused
         last_data = loop.time()
         while True:
             msg = await ws.receive()

@@ -1,0 +1,105 @@
+"""Messages waiting for ``receive()``: the delivery rules both I/O layers share.
+
+Pure bookkeeping, no I/O: which messages the application sees, the queue
+counted in payload bytes (characters for text), and when reading should
+pause (above the high-water mark) and resume (at or below the low one). The
+asyncio connection pauses its transport, the anyio one stops reading.
+"""
+
+from __future__ import annotations
+
+import collections
+
+from .models import WSMessage, WSMsgType
+
+__all__ = ("Inbox", "DEFAULT_MAX_QUEUE_BYTES")
+
+#: Default high-water mark of the receive queue, in payload bytes (1 MiB); the
+#: low-water mark defaults to a quarter of it.
+DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024
+
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+_CLOSE = WSMsgType.CLOSE
+_ERROR = WSMsgType.ERROR
+
+
+class Inbox:
+    """The receive queue of one connection.
+
+    Args:
+        max_queue_bytes: high-water mark in payload bytes, or ``(high, low)``;
+            the low-water mark defaults to a quarter of the high one. Raises
+            ``ValueError`` unless ``0 <= low <= high``.
+
+    ``closing_locally`` is set once this side's ``close()`` began: from then on
+    data messages and the peer's CLOSE are not delivered (aiohttp's rule).
+    """
+
+    __slots__ = ("messages", "queued", "high", "low", "paused", "closing_locally")
+
+    def __init__(self, max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES) -> None:
+        if isinstance(max_queue_bytes, tuple):
+            self.high, self.low = max_queue_bytes
+        else:
+            self.high, self.low = max_queue_bytes, max_queue_bytes // 4
+        if not 0 <= self.low <= self.high:
+            raise ValueError("max_queue_bytes needs 0 <= low <= high")
+        self.messages: collections.deque[WSMessage] = collections.deque()
+        self.queued = 0  # payload bytes of the data messages queued
+        self.paused = False  # reading is paused because the queue is over ``high``
+        self.closing_locally = False
+
+    def wanted(self, messages: list[WSMessage], autoping: bool) -> list[WSMessage]:
+        """The messages the application gets: TEXT/BINARY and CLOSE unless this
+        side is closing, every ERROR, PING/PONG only without autoping."""
+        closing = self.closing_locally
+        return [
+            msg
+            for msg in messages
+            if (msg.tp is _TEXT or msg.tp is _BINARY or msg.tp is _CLOSE)
+            and not closing
+            or msg.tp is _ERROR
+            or (msg.tp is not _TEXT and msg.tp is not _BINARY and msg.tp is not _CLOSE and not autoping)
+        ]
+
+    def put(self, msg: WSMessage) -> bool:
+        """Queue *msg*; ``True`` when the queue just went over the high-water
+        mark (the caller pauses reading)."""
+        self.messages.append(msg)
+        if msg.tp is _TEXT or msg.tp is _BINARY:
+            self.queued += len(msg.data)
+            if self.queued > self.high and not self.paused:
+                self.paused = True
+                return True
+        return False
+
+    def take(self) -> tuple[WSMessage, bool]:
+        """The oldest message, and ``True`` when reading should resume (the
+        queue fell to the low-water mark while paused)."""
+        msg = self.messages.popleft()
+        if msg.tp is _TEXT or msg.tp is _BINARY:
+            self.queued -= len(msg.data)
+            if self.paused and self.queued <= self.low:
+                self.paused = False
+                return msg, True
+        return msg, False
+
+    def put_back(self, msg: WSMessage) -> None:
+        """Return a message taken by a receiver that was cancelled."""
+        self.messages.appendleft(msg)
+        if msg.tp is _TEXT or msg.tp is _BINARY:
+            self.queued += len(msg.data)
+
+    def drop_unread(self, closing_locally: bool) -> bool:
+        """This side's ``close()`` began: unread data messages are dropped
+        (aiohttp's behaviour); with *closing_locally* (the peer had not closed
+        first) later ones and the peer's CLOSE are not delivered either.
+        ``True`` when reading should resume, so the peer's close frame can
+        arrive."""
+        self.closing_locally = closing_locally
+        if self.messages:
+            self.messages = collections.deque(m for m in self.messages if m.tp is not _TEXT and m.tp is not _BINARY)
+        self.queued = 0
+        resume, self.paused = self.paused, False
+        return resume
