@@ -23,11 +23,11 @@ import anyio.abc
 from anyio.streams.tls import TLSAttribute
 
 from .._inbox import DEFAULT_MAX_QUEUE_BYTES, Inbox
-from ..connection import CLOSE_LINGER, EXECUTOR_COMPRESS_THRESHOLD, FAILURE_GRACE
-from ..exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
+from ..connection import CLOSE_LINGER, FAILURE_GRACE
+from ..exceptions import ClientConnectionResetError, ServerTimeoutError
 from ..models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
-from ..sansio.frames import OP_CLOSE
 from ..sansio.protocol import State, WebSocketProtocol
+from ._send import AnyioSendPath
 
 __all__ = ("AnyioConnection",)
 
@@ -45,10 +45,9 @@ _EXTRA: dict[str, Any] = {
     "peercert": TLSAttribute.peer_certificate,
     "cipher": TLSAttribute.cipher,
 }
-_STREAM_ENDED = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
 
 
-class AnyioConnection:
+class AnyioConnection(AnyioSendPath):
     """Drives a ``WebSocketProtocol`` over an ``anyio.abc.ByteStream``.
 
     Args:
@@ -314,88 +313,6 @@ class AnyioConnection:
         if msg.tp is _ERROR and self.core.failing:
             await self._finish_failure()
         return msg
-
-    # -- sending -----------------------------------------------------------------
-
-    async def _write(self, data: bytes) -> None:
-        """Write *data* whole, under the write lock. A write cancelled midway
-        may have put part of a frame on the wire, so it ends the connection."""
-        if self.lost:
-            raise ClientConnectionResetError("Cannot write to closing transport")
-        async with self._write_lock:
-            await self._write_locked(data)
-
-    async def _write_locked(self, data: bytes) -> None:
-        if self.lost:
-            raise ClientConnectionResetError("Cannot write to closing transport")
-        try:
-            await self._stream.send(data)
-        except anyio.get_cancelled_exc_class():
-            self.abort()
-            raise
-        except _STREAM_ENDED as exc:
-            raise ClientConnectionResetError(f"Cannot write to closing transport: {exc!r}") from exc
-
-    async def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> None:
-        """Send one whole TEXT or BINARY message. *compress* as the asyncio
-        layer's; messages of 64 KiB or more are deflated in a worker thread.
-        Raises ``ClientConnectionResetError`` once closing has started."""
-        core = self.core
-        async with self._write_lock:
-            try:
-                if core.will_compress(compress) and len(payload) >= EXECUTOR_COMPRESS_THRESHOLD:
-                    core.check_can_send_message()
-                    codec = core.codec
-                    assert codec is not None
-                    compressed = await anyio.to_thread.run_sync(codec.compress, payload)
-                    data = core.send_compressed(compressed, opcode)
-                else:
-                    data = core.send_message(payload, opcode, compress)
-            except InvalidStateError as exc:
-                raise ClientConnectionResetError("Cannot write to closing transport") from exc
-            await self._write_locked(data)
-            held = core.data_to_send()  # pongs held while this write had the stream
-            if held:
-                await self._write_locked(b"".join(held))
-
-    async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None:
-        """Send one frame of any opcode (see ``WebSocketProtocol.send_frame``)."""
-        if opcode == OP_CLOSE:
-            await self.close(int.from_bytes(payload[:2], "big") if payload else None, payload[2:], self._close_timeout)
-            return
-        async with self._write_lock:
-            try:
-                data = self.core.send_frame(payload, opcode, fin=fin)
-            except InvalidStateError as exc:
-                raise ClientConnectionResetError("Cannot write to closing transport") from exc
-            if data:  # b"": a pong after the peer's close frame, nothing is due
-                await self._write_locked(data)
-
-    # -- heartbeat -----------------------------------------------------------------
-
-    async def _heartbeat_loop(self, heartbeat: float) -> None:
-        core = self.core
-        while True:
-            await anyio.sleep_until(self._last_rx + heartbeat)
-            if core.state is not State.OPEN or core.close_sent or self.lost:
-                return
-            if anyio.current_time() < self._last_rx + heartbeat:
-                continue
-            ping_at = anyio.current_time()
-            try:
-                await self._write(core.send_ping(b""))
-            except (ClientConnectionResetError, InvalidStateError):
-                return
-            await anyio.sleep(heartbeat / 2)
-            # Our own read pause (a full queue) keeps the pong unread: wait
-            # while paused, then heartbeat / 2 more after reading resumes.
-            while self._last_rx <= ping_at and (
-                self._inbox.paused or anyio.current_time() < self._resumed_at + heartbeat / 2
-            ):
-                await anyio.sleep(heartbeat / 2)
-            if self._last_rx <= ping_at:
-                await self._fail(ServerTimeoutError(f"No PONG received after {heartbeat / 2} seconds"))
-                return
 
     async def _fail(self, exc: BaseException, code: int = 1006) -> None:
         """End at once without a close handshake: *code*, ``exception``, and

@@ -1,0 +1,132 @@
+"""The anyio connection's send path and heartbeat (a part of ``AnyioConnection``).
+
+Each frame is built by the Sans-I/O core and written under the connection's
+one write lock, so frames never interleave and the permessage-deflate context
+stays in step with the peer's (RFC 7692 §7.2.1); messages of 64 KiB or more
+are deflated in a worker thread. A write cancelled midway may have put part
+of a frame on the wire, so it ends the connection (close code 1006).
+
+The heartbeat is aiohttp's rule: a ping after ``heartbeat`` seconds without
+inbound data; nothing within ``heartbeat / 2`` more fails the connection with
+``ServerTimeoutError`` (1006). Time with reading stopped for a full receive
+queue does not count as the peer's silence.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import anyio
+import anyio.abc
+
+from .._inbox import Inbox
+from .._send import EXECUTOR_COMPRESS_THRESHOLD
+from ..exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
+from ..sansio.frames import OP_CLOSE
+from ..sansio.protocol import State, WebSocketProtocol
+
+__all__ = ("AnyioSendPath",)
+
+_STREAM_ENDED = (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
+
+
+class AnyioSendPath:
+    """Sending and the heartbeat for ``AnyioConnection``, which provides the
+    attributes below."""
+
+    core: WebSocketProtocol
+    _stream: anyio.abc.ByteStream
+    _write_lock: anyio.Lock
+    _close_timeout: float | None
+    _inbox: Inbox
+    _last_rx: float
+    _resumed_at: float
+
+    if TYPE_CHECKING:
+
+        @property
+        def lost(self) -> bool: ...
+
+        def abort(self) -> None: ...
+
+        async def close(self, code: int | None, reason: bytes | str, timeout: float | None) -> bool: ...
+
+        async def _fail(self, exc: BaseException, code: int = 1006) -> None: ...
+
+    async def _write(self, data: bytes) -> None:
+        """Write *data* whole, under the write lock. A write cancelled midway
+        may have put part of a frame on the wire, so it ends the connection."""
+        if self.lost:
+            raise ClientConnectionResetError("Cannot write to closing transport")
+        async with self._write_lock:
+            await self._write_locked(data)
+
+    async def _write_locked(self, data: bytes) -> None:
+        if self.lost:
+            raise ClientConnectionResetError("Cannot write to closing transport")
+        try:
+            await self._stream.send(data)
+        except anyio.get_cancelled_exc_class():
+            self.abort()
+            raise
+        except _STREAM_ENDED as exc:
+            raise ClientConnectionResetError(f"Cannot write to closing transport: {exc!r}") from exc
+
+    async def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> None:
+        """Send one whole TEXT or BINARY message. *compress* as the asyncio
+        layer's; messages of 64 KiB or more are deflated in a worker thread.
+        Raises ``ClientConnectionResetError`` once closing has started."""
+        core = self.core
+        async with self._write_lock:
+            try:
+                if core.will_compress(compress) and len(payload) >= EXECUTOR_COMPRESS_THRESHOLD:
+                    core.check_can_send_message()
+                    codec = core.codec
+                    assert codec is not None
+                    compressed = await anyio.to_thread.run_sync(codec.compress, payload)
+                    data = core.send_compressed(compressed, opcode)
+                else:
+                    data = core.send_message(payload, opcode, compress)
+            except InvalidStateError as exc:
+                raise ClientConnectionResetError("Cannot write to closing transport") from exc
+            await self._write_locked(data)
+            held = core.data_to_send()  # pongs held while this write had the stream
+            if held:
+                await self._write_locked(b"".join(held))
+
+    async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None:
+        """Send one frame of any opcode (see ``WebSocketProtocol.send_frame``)."""
+        if opcode == OP_CLOSE:
+            await self.close(int.from_bytes(payload[:2], "big") if payload else None, payload[2:], self._close_timeout)
+            return
+        async with self._write_lock:
+            try:
+                data = self.core.send_frame(payload, opcode, fin=fin)
+            except InvalidStateError as exc:
+                raise ClientConnectionResetError("Cannot write to closing transport") from exc
+            if data:  # b"": a pong after the peer's close frame, nothing is due
+                await self._write_locked(data)
+
+    async def _heartbeat_loop(self, heartbeat: float) -> None:
+        core = self.core
+        while True:
+            await anyio.sleep_until(self._last_rx + heartbeat)
+            if core.state is not State.OPEN or core.close_sent or self.lost:
+                return
+            if anyio.current_time() < self._last_rx + heartbeat:
+                continue
+            ping_at = anyio.current_time()
+            try:
+                await self._write(core.send_ping(b""))
+            except (ClientConnectionResetError, InvalidStateError):
+                return
+            await anyio.sleep(heartbeat / 2)
+            # Our own read pause (a full queue) keeps the pong unread: wait
+            # while paused, then heartbeat / 2 more after reading resumes.
+            while self._last_rx <= ping_at and (
+                self._inbox.paused or anyio.current_time() < self._resumed_at + heartbeat / 2
+            ):
+                await anyio.sleep(heartbeat / 2)
+            if self._last_rx <= ping_at:
+                await self._fail(ServerTimeoutError(f"No PONG received after {heartbeat / 2} seconds"))
+                return
