@@ -68,3 +68,22 @@ def test_scanner_sees_imports(tmp_path: pathlib.Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("import asyncio.events\nfrom socket import socket\nfrom .connection import X\nfrom ..models import Y\n")
     assert imported_modules(probe) == {"asyncio", "socket", ".connection", "..models"}
+
+
+def test_the_asyncio_layer_never_imports_anyio() -> None:
+    """The anyio layer is optional: importing and using the asyncio layer
+    (client, server, ASGI app, CLI) loads neither anyio nor trio."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, asyncio, aiohttp_ws, aiohttp_ws.server, aiohttp_ws.asgi, aiohttp_ws.__main__\n"
+        "async def main():\n"
+        "    async with aiohttp_ws.serve(aiohttp_ws.server.echo_handler) as server:\n"
+        "        async with aiohttp_ws.ws_connect(f'ws://127.0.0.1:{server.port}/') as ws:\n"
+        "            await ws.send_str('x'); assert (await ws.receive()).data == 'x'\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('anyio', 'trio', 'sniffio')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
