@@ -298,7 +298,7 @@ class ClientSession(HttpMethods):
             finally:
                 conn.close()
             raise WSServerHandshakeError(
-                info, status=head.status, message=head.reason or "Invalid response status", headers=head.headers, body=body
+                info, status=head.status, message=head.reason or "Invalid response status", headers=head.headers, body=body, reason=head.reason
             )
         return conn, head, handshake
 

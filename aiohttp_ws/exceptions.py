@@ -188,8 +188,16 @@ class WSServerHandshakeError(ClientResponseError):
     wrong ``Upgrade``/``Connection``/``Sec-WebSocket-Accept``, an unoffered
     subprotocol or extension, or a malformed response.
 
-    ``body`` holds up to the first 1 MiB of a non-101 response's body.
+    For a refusal (a final status other than 101) it carries the response:
+    ``status``, ``reason`` (the reason phrase, ``""`` if none), ``headers``
+    and ``body``, up to the first 1 MiB of its body (bytes). ``body_text`` is
+    the body decoded leniently (the ``Content-Type`` charset, else UTF-8;
+    undecodable bytes replaced), and ``str()`` ends with its first
+    ``BODY_PREVIEW`` characters, so "403: missing token" shows in a log line.
     """
+
+    #: Characters of the body shown by ``str()``.
+    BODY_PREVIEW = 200
 
     def __init__(
         self,
@@ -200,9 +208,34 @@ class WSServerHandshakeError(ClientResponseError):
         message: str = "",
         headers: CIMultiDictProxy[str] | CIMultiDict[str] | None = None,
         body: bytes = b"",
+        reason: str = "",
     ) -> None:
         super().__init__(request_info, history, status=status, message=message, headers=headers)
         self.body = body
+        self.reason = reason
+
+    @property
+    def body_text(self) -> str:
+        """``body`` as text, decoded leniently (never raises)."""
+        charset = "utf-8"
+        content_type = self.headers.get("Content-Type", "") if self.headers is not None else ""
+        for param in content_type.split(";")[1:]:
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "charset" and value.strip():
+                charset = value.strip().strip('"')
+        try:
+            return self.body.decode(charset, "replace")
+        except LookupError:  # an unknown charset name
+            return self.body.decode("utf-8", "replace")
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if not self.body:
+            return text
+        preview = self.body_text.strip()
+        if len(preview) > self.BODY_PREVIEW:
+            preview = preview[: self.BODY_PREVIEW] + "…"
+        return f"{text}, body={preview!r}"
 
 
 class ClientHttpProxyError(ClientResponseError):

@@ -14,7 +14,7 @@ import aiohttp_ws
 from aiohttp_ws import WSMsgType
 from aiohttp_ws.sansio.frames import OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT
 
-from .conftest import BIG, RawServer, Script, accept, finish_close, read_client_frame, server_frame
+from .conftest import BIG, RawServer, Script, accept, finish_close, read_client_frame, read_request, server_frame
 
 RawServerFactory = Callable[[Script], Awaitable[RawServer]]
 
@@ -290,6 +290,40 @@ async def test_handshake_failure_status_headers_body(aiohttp_server: str) -> Non
     assert err.body == b"go away"
     assert err.request_info is not None and str(err.request_info.url).endswith("/forbidden")
     assert isinstance(err, aiohttp_ws.ClientResponseError)
+    # The refusal is readable from a log line (aiohttp #2279).
+    assert (err.reason, err.body_text) == ("Forbidden", "go away")
+    assert str(err).startswith("403, message='Forbidden', url=") and str(err).endswith(", body='go away'")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "text"),
+    [
+        (b"text/plain; charset=iso-8859-1", "café refusé".encode("latin-1"), "café refusé"),
+        (b"application/json", b'{"error": "missing token"}', '{"error": "missing token"}'),
+        (b"text/plain; charset=no-such-charset", b"ok \xff", "ok \ufffd"),
+        (b"text/plain", b"x" * 5000, "x" * 5000),
+    ],
+    ids=["latin-1", "json", "unknown-charset", "long"],
+)
+async def test_refusal_body_is_decoded_leniently_and_previewed(
+    raw_server: RawServerFactory, content_type: bytes, body: bytes, text: str
+) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(
+            b"HTTP/1.1 401 Unauthorized\r\nContent-Type: " + content_type
+            + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+        await writer.drain()
+        writer.close()
+
+    raw = await raw_server(script)
+    with pytest.raises(aiohttp_ws.WSServerHandshakeError) as info:
+        await aiohttp_ws.ws_connect(raw.url)
+    err = info.value
+    assert (err.status, err.reason, err.body, err.body_text) == (401, "Unauthorized", body, text)
+    shown = str(err).split(", body=", 1)[1]
+    assert shown == repr(text[:200] + ("…" if len(text) > 200 else ""))
 
 
 @pytest.mark.parametrize(

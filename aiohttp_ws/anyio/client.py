@@ -213,7 +213,7 @@ async def _handshake(
         if head.status != 101:
             body = await read_body(stream, head, leftover)
             raise WSServerHandshakeError(
-                info, status=head.status, message=head.reason or "Invalid response status", headers=head.headers, body=body
+                info, status=head.status, message=head.reason or "Invalid response status", headers=head.headers, body=body, reason=head.reason
             )
         chosen = handshake.process_response(head)
     except HttpProcessingError as exc:
