@@ -13,10 +13,27 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from ._inbox import Inbox
+from ._pings import Pings
 from .exceptions import ServerTimeoutError
 from .sansio.protocol import State, WebSocketProtocol
 
-__all__ = ("Heartbeat",)
+__all__ = ("Heartbeat", "heartbeat_timeout")
+
+
+def heartbeat_timeout(heartbeat: float, late: float) -> ServerTimeoutError:
+    """The error of a missed pong. *late*: seconds the pong check ran after
+    its due time, i.e. how long the event loop was blocked just before it
+    (a blocked loop cannot read a pong that has arrived, and often delays
+    the peer's view of our pings too). Sets ``loop_blocked`` on the error."""
+    message = f"No PONG received after {heartbeat / 2} seconds"
+    if late >= 0.01:
+        message += (
+            f"; the event loop was blocked for {late:.3f} s just before this check"
+            " (blocking code in the loop, not the network, may be the cause)"
+        )
+    exc = ServerTimeoutError(message)
+    exc.loop_blocked = max(late, 0.0)
+    return exc
 
 
 class Heartbeat:
@@ -30,6 +47,7 @@ class Heartbeat:
     _last_rx: float
     _ping_at: float
     _resumed_at: float
+    _pings: Pings
     _inbox: Inbox
 
     if TYPE_CHECKING:
@@ -55,6 +73,7 @@ class Heartbeat:
             self._hb_handle = self._loop.call_at(due, self._hb_fire)
             return
         self._write(core.send_ping(b""))
+        self._pings.sent(b"", now)  # the pong gives ``latency``
         self._ping_at = now
         self._hb_handle = self._loop.call_at(now + heartbeat / 2, self._hb_check)
 
@@ -75,4 +94,4 @@ class Heartbeat:
             later = now if paused else self._resumed_at
             self._hb_handle = self._loop.call_at(later + heartbeat / 2, self._hb_check)
             return
-        self.fail(ServerTimeoutError(f"No PONG received after {heartbeat / 2} seconds"))
+        self.fail(heartbeat_timeout(heartbeat, now - (self._ping_at + heartbeat / 2)))

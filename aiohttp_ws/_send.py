@@ -16,7 +16,8 @@ import threading
 from typing import TYPE_CHECKING
 
 from .exceptions import ClientConnectionResetError, InvalidStateError
-from .sansio.frames import OP_CLOSE
+from ._pings import Pings
+from .sansio.frames import OP_CLOSE, OP_PING
 from .sansio.protocol import WebSocketProtocol
 
 __all__ = ("SendPath", "EXECUTOR_COMPRESS_THRESHOLD", "REUSED_OUTPUT_THRESHOLD")
@@ -46,6 +47,7 @@ class SendPath:
     _drain_waiters: collections.deque[asyncio.Future[None]]
     _deflate_lock: asyncio.Lock | None
     _close_timeout: float | None
+    _pings: Pings
 
     if TYPE_CHECKING:
 
@@ -165,5 +167,34 @@ class SendPath:
             raise ClientConnectionResetError("Cannot write to closing transport") from exc
         if not data:  # a pong after the peer's close frame: nothing is due
             return
+        if opcode == OP_PING:
+            self._pings.sent(payload, self._loop.time())
         self._write(data)
         await self._drain()
+
+    async def ping(self, payload: bytes, wait: bool) -> float | None:
+        """Send a ping; with *wait*, wait for its pong and return the
+        round-trip time in seconds. Raises ``ClientConnectionResetError`` if
+        the connection closes first, ``ValueError`` for a payload over 125
+        bytes."""
+        if not wait:
+            await self.send_frame(payload, OP_PING)
+            return None
+        try:
+            data = self.core.send_ping(payload)
+        except InvalidStateError as exc:
+            raise ClientConnectionResetError("Cannot write to closing transport") from exc
+        fut: asyncio.Future[float] = self._loop.create_future()
+
+        def on_pong(rtt: float | None) -> None:
+            if fut.done():
+                return
+            if rtt is None:
+                fut.set_exception(ClientConnectionResetError("Connection closed before the pong"))
+            else:
+                fut.set_result(rtt)
+
+        self._pings.sent(payload, self._loop.time(), on_pong)
+        self._write(data)
+        await self._drain()
+        return await fut

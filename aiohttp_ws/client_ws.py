@@ -72,6 +72,11 @@ class WSConnection(Protocol):
 
     async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None: ...
 
+    async def ping(self, payload: bytes, wait: bool) -> float | None: ...
+
+    @property
+    def latency(self) -> float | None: ...
+
     async def receive(self, timeout: float | None = None) -> WSMessage: ...
 
     async def close(self, code: int | None, reason: bytes | str, timeout: float | None) -> bool: ...
@@ -243,9 +248,31 @@ class WebSocketBase(Generic[_DecodeText]):
             return
         await self._conn.send_frame(_as_bytes(message, "message"), opcode, fin)
 
-    async def ping(self, message: bytes | str = b"") -> None:
-        """Send a ping. Payload at most 125 bytes, else ``ValueError`` (§5.5)."""
-        await self._conn.send_frame(_as_bytes(message, "message"), OP_PING)
+    @overload
+    async def ping(self, message: bytes | str = b"", *, wait: Literal[False] = False) -> None: ...
+
+    @overload
+    async def ping(self, message: bytes | str = b"", *, wait: Literal[True]) -> float: ...
+
+    async def ping(self, message: bytes | str = b"", *, wait: bool = False) -> float | None:
+        """Send a ping (aiohttp's signature: returns ``None``). Payload at most
+        125 bytes, else ``ValueError`` (RFC 6455 §5.5).
+
+        With ``wait=True``, wait for the matching pong and return the
+        round-trip time in seconds. Pongs are matched to pings by payload,
+        oldest first, so pings with equal payloads are not confused; a pong
+        also answers the pings sent before its own (§5.5.3). Raises
+        ``ClientConnectionResetError`` if the connection closes before the
+        pong; bound the wait with ``asyncio.wait_for`` (or anyio's
+        ``fail_after``). ``latency`` keeps the last round-trip time.
+        """
+        return await self._conn.ping(_as_bytes(message, "message"), wait)
+
+    @property
+    def latency(self) -> float | None:
+        """Round-trip time in seconds of the last ping answered by a pong,
+        the heartbeat's or ``ping()``'s; ``None`` before the first."""
+        return self._conn.latency
 
     async def pong(self, message: bytes | str = b"") -> None:
         """Send an unsolicited pong (§5.5.3); at most 125 bytes, else ``ValueError``."""

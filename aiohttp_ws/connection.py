@@ -18,6 +18,7 @@ from typing import Any, Callable, cast
 from .exceptions import ClientConnectionResetError, ServerTimeoutError
 from ._heartbeat import Heartbeat
 from ._inbox import DEFAULT_MAX_QUEUE_BYTES, Inbox
+from ._pings import Pings
 from ._send import EXECUTOR_COMPRESS_THRESHOLD, SendPath
 from .http_proto import HttpHeadProtocol
 from .models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
@@ -36,6 +37,7 @@ CLOSE_LINGER = 1.0
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 _ERROR = WSMsgType.ERROR
+_PONG = WSMsgType.PONG
 
 
 def _expire(fut: asyncio.Future[WSMessage]) -> None:
@@ -73,6 +75,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         self.transport: asyncio.Transport | None = None
         self.exception: BaseException | None = None
         self._inbox = Inbox(max_queue_bytes)
+        self._pings = Pings()
         self._waiter: asyncio.Future[WSMessage] | None = None
         self._write_paused = False
         self._drain_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
@@ -122,6 +125,11 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         core = self.core
         if self._heartbeat:
             self._last_rx = self._loop.time()
+        if self._pings.outstanding:
+            now = self._loop.time()
+            for msg in messages:
+                if msg.tp is _PONG:
+                    self._pings.pong(msg.data, now)
         out = core.data_to_send(hold_pongs=self._write_paused)
         if out and self.transport is not None:
             self.transport.write(b"".join(out))
@@ -223,6 +231,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         if self._closed_fut.done():
             return
         self._closed_fut.set_result(None)
+        self._pings.abandon()
         if self._hb_handle is not None:
             self._hb_handle.cancel()
             self._hb_handle = None
@@ -257,6 +266,12 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         self._resumed_at = self._loop.time()
         if self.transport is not None and not self.lost:
             self.transport.resume_reading()
+
+    @property
+    def latency(self) -> float | None:
+        """Round-trip time in seconds of the last ping answered (heartbeat or
+        ``ping()``), or ``None`` before the first."""
+        return self._pings.latency
 
     @property
     def reading_paused(self) -> bool:

@@ -142,7 +142,14 @@ class ClientPayloadError(ClientConnectionError):
 
 
 class ServerTimeoutError(ServerConnectionError, TimeoutError):
-    """A deadline passed: handshake, heartbeat pong or close handshake."""
+    """A deadline passed: handshake, heartbeat pong or close handshake.
+
+    For a missed heartbeat pong, ``loop_blocked`` is how many seconds the
+    event loop was blocked just before the check (the check's own lateness);
+    ``None`` for other deadlines.
+    """
+
+    loop_blocked: float | None = None
 
 
 class ConnectionTimeoutError(ServerTimeoutError):

@@ -21,8 +21,10 @@ import anyio.abc
 
 from .._inbox import Inbox
 from .._send import EXECUTOR_COMPRESS_THRESHOLD
-from ..exceptions import ClientConnectionResetError, InvalidStateError, ServerTimeoutError
-from ..sansio.frames import OP_CLOSE
+from ..exceptions import ClientConnectionResetError, InvalidStateError
+from .._heartbeat import heartbeat_timeout
+from .._pings import Pings
+from ..sansio.frames import OP_CLOSE, OP_PING
 from ..sansio.protocol import State, WebSocketProtocol
 
 __all__ = ("AnyioSendPath",)
@@ -41,6 +43,7 @@ class AnyioSendPath:
     _inbox: Inbox
     _last_rx: float
     _resumed_at: float
+    _pings: Pings
 
     if TYPE_CHECKING:
 
@@ -104,8 +107,36 @@ class AnyioSendPath:
                 data = self.core.send_frame(payload, opcode, fin=fin)
             except InvalidStateError as exc:
                 raise ClientConnectionResetError("Cannot write to closing transport") from exc
+            if opcode == OP_PING:
+                self._pings.sent(payload, anyio.current_time())
             if data:  # b"": a pong after the peer's close frame, nothing is due
                 await self._write_locked(data)
+
+    async def ping(self, payload: bytes, wait: bool) -> float | None:
+        """Send a ping; with *wait*, wait for its pong and return the
+        round-trip time in seconds. Raises ``ClientConnectionResetError`` if
+        the connection closes first, ``ValueError`` for over 125 bytes."""
+        if not wait:
+            await self.send_frame(payload, OP_PING)
+            return None
+        answered = anyio.Event()
+        rtts: list[float | None] = []
+
+        def on_pong(rtt: float | None) -> None:
+            rtts.append(rtt)
+            answered.set()
+
+        async with self._write_lock:
+            try:
+                data = self.core.send_ping(payload)
+            except InvalidStateError as exc:
+                raise ClientConnectionResetError("Cannot write to closing transport") from exc
+            self._pings.sent(payload, anyio.current_time(), on_pong)
+            await self._write_locked(data)
+        await answered.wait()
+        if rtts[0] is None:
+            raise ClientConnectionResetError("Connection closed before the pong")
+        return rtts[0]
 
     async def _heartbeat_loop(self, heartbeat: float) -> None:
         core = self.core
@@ -117,16 +148,21 @@ class AnyioSendPath:
                 continue
             ping_at = anyio.current_time()
             try:
-                await self._write(core.send_ping(b""))
+                async with self._write_lock:
+                    data = core.send_ping(b"")
+                    self._pings.sent(b"", ping_at)  # the pong gives ``latency``
+                    await self._write_locked(data)
             except (ClientConnectionResetError, InvalidStateError):
                 return
-            await anyio.sleep(heartbeat / 2)
+            due = ping_at + heartbeat / 2
+            await anyio.sleep_until(due)
             # Our own read pause (a full queue) keeps the pong unread: wait
             # while paused, then heartbeat / 2 more after reading resumes.
             while self._last_rx <= ping_at and (
                 self._inbox.paused or anyio.current_time() < self._resumed_at + heartbeat / 2
             ):
-                await anyio.sleep(heartbeat / 2)
+                due = anyio.current_time() + heartbeat / 2
+                await anyio.sleep_until(due)
             if self._last_rx <= ping_at:
-                await self._fail(ServerTimeoutError(f"No PONG received after {heartbeat / 2} seconds"))
+                await self._fail(heartbeat_timeout(heartbeat, anyio.current_time() - due))
                 return

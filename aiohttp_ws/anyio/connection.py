@@ -23,6 +23,7 @@ import anyio.abc
 from anyio.streams.tls import TLSAttribute
 
 from .._inbox import DEFAULT_MAX_QUEUE_BYTES, Inbox
+from .._pings import Pings
 from ..connection import CLOSE_LINGER, FAILURE_GRACE
 from ..exceptions import ClientConnectionResetError, ServerTimeoutError
 from ..models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
@@ -34,6 +35,7 @@ __all__ = ("AnyioConnection",)
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 _ERROR = WSMsgType.ERROR
+_PONG = WSMsgType.PONG
 #: Bytes asked of the stream per read.
 READ_SIZE = 256 * 1024
 #: ``get_extra_info`` names (asyncio's) and the anyio typed attributes behind them.
@@ -79,6 +81,7 @@ class AnyioConnection(AnyioSendPath):
         self.exception: BaseException | None = None
         self._stream = stream
         self._inbox = Inbox(max_queue_bytes)
+        self._pings = Pings()
         self._heartbeat = heartbeat
         self._close_timeout = close_timeout
         self._write_lock = anyio.Lock()
@@ -140,7 +143,11 @@ class AnyioConnection(AnyioSendPath):
     async def _feed(self, data: bytes) -> None:
         core = self.core
         messages = core.receive_data(data)
-        self._last_rx = anyio.current_time()
+        self._last_rx = now = anyio.current_time()
+        if self._pings.outstanding:
+            for msg in messages:
+                if msg.tp is _PONG:
+                    self._pings.pong(msg.data, now)
         # Queue first, then write the replies: while a write waits, receive()
         # must already see what the core has accepted (the CLOSE, say).
         for msg in self._inbox.wanted(messages, core.autoping):
@@ -207,6 +214,7 @@ class AnyioConnection(AnyioSendPath):
         await self._close_stream()
 
     async def _close_stream(self) -> None:
+        self._pings.abandon()
         with anyio.CancelScope(shield=True):
             try:
                 await self._stream.aclose()
@@ -223,6 +231,7 @@ class AnyioConnection(AnyioSendPath):
             return
         self._closed_event.set()
         self._arrived.set()
+        self._pings.abandon()
         core = self.core
         if core.is_client and core.exception is None and core.close_received and self._tg is not None:
             linger = CLOSE_LINGER if self._close_timeout is None else min(CLOSE_LINGER, self._close_timeout)
@@ -260,6 +269,11 @@ class AnyioConnection(AnyioSendPath):
     def queued_bytes(self) -> int:
         """Payload bytes (characters for text) waiting for ``receive()``."""
         return self._inbox.queued
+
+    @property
+    def latency(self) -> float | None:
+        """Round-trip time in seconds of the last ping answered, or ``None``."""
+        return self._pings.latency
 
     @property
     def reading_paused(self) -> bool:
@@ -376,6 +390,7 @@ class AnyioConnection(AnyioSendPath):
         """Drop the connection at once (close code 1006 if not closed); the
         stream is closed by the connection's task group."""
         self.core.abort(1006)
+        self._pings.abandon()
         self._closed_event.set()
         self._arrived.set()
         self._room.set()
