@@ -10,7 +10,8 @@ import sys as _sys
 
 from . import client_exceptions, client_ws, cookiejar, hdrs, http, http_websocket, typedefs
 from .sansio import deflate, frames, handshake, http11, protocol, redirects
-from .client import ClientSession, request, ws_connect
+from .client import ClientSession, request, ws_connect, ws_connect_forever
+from .reconnect import Backoff, WebSocketReconnector
 from .client_reqrep import ClientResponse
 from .client_ws import ClientWebSocketResponse
 from .connector import (
@@ -165,6 +166,9 @@ __all__ = (
     "serve",
     "typedefs",
     "ws_connect",
+    "ws_connect_forever",
+    "Backoff",
+    "WebSocketReconnector",
 )
 
 # The Sans-I/O modules lived at the top level before ``sansio/`` existed:

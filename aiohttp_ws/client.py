@@ -22,11 +22,12 @@ from .exceptions import HttpProcessingError, TooManyRedirects, WSServerHandshake
 from .sansio.handshake import ClientHandshake
 from .sansio.http11 import MAX_BODY_SIZE, ResponseHead
 from .models import BasicAuth, ClientWSTimeout, RequestInfo
+from .reconnect import Backoff, WebSocketReconnector
 from .sansio.protocol import WebSocketProtocol
 from .socket_connector import SocketConnector
 from .sansio.redirects import REDIRECT_STATUSES, follow, origin
 
-__all__ = ("ClientSession", "ws_connect", "request")
+__all__ = ("ClientSession", "ws_connect", "ws_connect_forever", "request")
 
 
 class ClientSession(HttpMethods):
@@ -188,6 +189,21 @@ class ClientSession(HttpMethods):
 
         return AwaitableContext(connect(), _close_ws)
 
+    def ws_connect_forever(self, url: str | URL, *, backoff: Backoff | None = None, **kwargs: Any) -> WebSocketReconnector:
+        """Connect, and reconnect with exponential backoff and full jitter
+        each time a connection ends abnormally or cannot be made: an async
+        iterator of connected ``ClientWebSocketResponse`` objects (use it with
+        ``async with`` so that ``break`` closes the current one).
+
+        *kwargs* are ``ws_connect``'s. *backoff* is a ``Backoff`` (initial
+        delay 1 s, factor 2, cap 60 s, reset after 10 s up). Retries refused,
+        reset and timed-out connections, 5xx and 429 refusals (``Retry-After``
+        honoured) and closes with 1006/1011/1012/1013/1014; ends on any other
+        close (1000, 1001, ...); raises other refusals, certificate failures
+        and bad arguments. See ``aiohttp_ws.reconnect``.
+        """
+        return WebSocketReconnector(lambda: self.ws_connect(url, **kwargs), backoff or Backoff())
+
     async def _ws_connect(
         self,
         url: URL,
@@ -346,6 +362,12 @@ def ws_connect(url: str | URL, **kwargs: Any) -> AwaitableContext[ClientWebSocke
         return ws
 
     return AwaitableContext(connect(), _close_ws)
+
+
+def ws_connect_forever(url: str | URL, *, backoff: Backoff | None = None, **kwargs: Any) -> WebSocketReconnector:
+    """``ClientSession.ws_connect_forever`` with a private session per
+    connection, as the module-level ``ws_connect``; *kwargs* as for it."""
+    return WebSocketReconnector(lambda: ws_connect(url, **kwargs), backoff or Backoff())
 
 
 def request(method: str, url: str | URL, **kwargs: Any) -> AwaitableContext[ClientResponse]:

@@ -77,7 +77,12 @@ async def test_examples_run() -> None:
     import pathlib
 
     root = pathlib.Path(__file__).parent.parent / "examples"
-    for script, expected in (("echo_client.py", "closed with 1000"), ("multi_writer.py", "in order; close code 1000")):
+    for script, expected in (
+        ("echo_client.py", "closed with 1000"),
+        ("multi_writer.py", "in order; close code 1000"),
+        ("reconnect.py", "ended with close code 1006\nconnected"),
+        ("trio_echo.py", "got: TRIO"),
+    ):
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(root / script), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
