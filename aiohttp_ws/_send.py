@@ -16,6 +16,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from .exceptions import ClientConnectionResetError, InvalidStateError
+from ._debuglog import WireLog
 from ._pings import Pings
 from .sansio.frames import OP_CLOSE, OP_PING
 from .sansio.protocol import WebSocketProtocol
@@ -48,6 +49,7 @@ class SendPath:
     _deflate_lock: asyncio.Lock | None
     _close_timeout: float | None
     _pings: Pings
+    _log: WireLog | None
 
     if TYPE_CHECKING:
 
@@ -60,6 +62,8 @@ class SendPath:
         transport = self.transport
         if transport is None or self.lost or transport.is_closing():
             raise ClientConnectionResetError("Cannot write to closing transport")
+        if self._log is not None:
+            self._log.sent(data)
         transport.write(data)
 
     async def _drain(self) -> None:

@@ -9,6 +9,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from ._context import AwaitableContext
+from ._debuglog import client_log, log_head, log_raw_head
 from ._deadline import deadline_after, within
 from ._options import merge_ssl, ws_timeout
 from .client_base import _SCHEMES, HeadersArg, _host_header, _min_timeout, _Route
@@ -294,10 +295,15 @@ class ClientSession(HttpMethods):
                 request_info=info,
                 extensions=offers,
             )
+            log_raw_head(client_log, f"{url.host}:{url.port} >", handshake.request)
             try:
                 conn, head = await self._hop(url, handshake.request, route, proxy, self._timeout, reuse=False)
             except HttpProcessingError as exc:
                 raise WSServerHandshakeError(info, status=exc.code, message=f"Invalid HTTP response: {exc.message}") from exc
+            log_head(
+                client_log, f"{url.host}:{url.port} <", f"HTTP/{head.version[0]}.{head.version[1]} {head.status} {head.reason}",
+                head.headers.items(),
+            )
             location = head.headers.get("Location")
             if head.status == 101 or head.status not in REDIRECT_STATUSES or location is None:
                 break

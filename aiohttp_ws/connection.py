@@ -16,6 +16,7 @@ import collections
 from typing import Any, Callable, cast
 
 from .exceptions import ClientConnectionResetError, ServerTimeoutError
+from ._debuglog import WireLog, wire_log
 from ._heartbeat import Heartbeat
 from ._inbox import DEFAULT_MAX_QUEUE_BYTES, Inbox
 from ._pings import Pings
@@ -75,6 +76,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         self.transport: asyncio.Transport | None = None
         self.exception: BaseException | None = None
         self._inbox = Inbox(max_queue_bytes)
+        self._log: WireLog | None = None  # set in connection_made when DEBUG is on
         self._pings = Pings()
         self._waiter: asyncio.Future[WSMessage] | None = None
         self._write_paused = False
@@ -107,6 +109,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
+        self._log = wire_log(self.core.is_client, self.transport.get_extra_info("peername"))
         if self._heartbeat:
             self._last_rx = self._loop.time()
             self._hb_handle = self._loop.call_at(self._last_rx + self._heartbeat, self._hb_fire)
@@ -123,6 +126,8 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
 
     def _on_messages(self, messages: list[WSMessage]) -> None:
         core = self.core
+        if self._log is not None:
+            self._log.received(messages)
         if self._heartbeat:
             self._last_rx = self._loop.time()
         if self._pings.outstanding:
@@ -132,7 +137,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
                     self._pings.pong(msg.data, now)
         out = core.data_to_send(hold_pongs=self._write_paused)
         if out and self.transport is not None:
-            self.transport.write(b"".join(out))
+            self._write_replies(out)
         for msg in self._inbox.wanted(messages, core.autoping):
             if msg.tp is _ERROR:
                 self.exception = msg.data
@@ -153,8 +158,16 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
             self._failure_timer.cancel()
         data = self.core.finish_failure()
         if data and not self.lost and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+            self._write_replies([data])
         self._on_closed()
+
+    def _write_replies(self, frames: list[bytes]) -> None:
+        """Write frames the core made on its own (pongs, close reply, failure close)."""
+        data = b"".join(frames)
+        if self._log is not None:
+            self._log.sent(data)
+        assert self.transport is not None
+        self.transport.write(data)
 
     def eof_received(self) -> bool | None:
         return None  # let the transport close itself
@@ -171,6 +184,8 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
             self.exception = err
             self._deliver(WSMessage(_ERROR, err, None))
         self._lost_fut.set_result(None)
+        if self._log is not None:
+            self._log.event("TCP connection ended (%r)", exc)
         self._on_closed()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -200,7 +215,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         self._write_paused = False
         out = self.core.data_to_send()  # the pong held while writing was paused
         if out and self.transport is not None and not self.lost:
-            self.transport.write(b"".join(out))
+            self._write_replies(out)
         for fut in self._drain_waiters:
             if not fut.done():
                 fut.set_result(None)
@@ -232,6 +247,9 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
             return
         self._closed_fut.set_result(None)
         self._pings.abandon()
+        if self._log is not None:
+            core = self.core
+            self._log.event("closed: code %s reason %r exception %r", core.close_code, core.close_reason, self.exception)
         if self._hb_handle is not None:
             self._hb_handle.cancel()
             self._hb_handle = None

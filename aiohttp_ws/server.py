@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable, Iterable, Literal, Mapping, NoRetur
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._context import AwaitableContext
+from ._debuglog import log_head, log_raw_head, server_log
 from .client_ws import WebSocketBase, WSConnection
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
 from .sansio.deflate import PerMessageDeflate
@@ -151,6 +152,7 @@ class Server:
             if self._max_connections is not None and len(self._websockets) >= self._max_connections:
                 _refuse(transport, _BUSY)
             request = UpgradeRequest.from_head(head, transport.get_extra_info("peername"))
+            log_head(server_log, "<", f"{head.method} {head.target} HTTP/{head.version[0]}.{head.version[1]}", head.headers.items())
             decision = await asyncio.wait_for(decide(self._process_request, request), self._handshake_timeout)
             if isinstance(decision, Refuse):
                 _refuse(transport, decision)
@@ -162,14 +164,18 @@ class Server:
             chosen = choice
         except HandshakeRejected as exc:
             if not transport.is_closing():
-                transport.write(reject_response(exc))
+                answer = reject_response(exc)
+                log_raw_head(server_log, ">", answer)
+                transport.write(answer)
                 transport.close()
             raise
         except (asyncio.TimeoutError, ServerDisconnectedError):
             transport.abort()
             raise
         extra = decision.headers if isinstance(decision, Accept) else ()
-        transport.write(accept_response(key, chosen, headers=extra, deflate=deflate))
+        answer = accept_response(key, chosen, headers=extra, deflate=deflate)
+        log_raw_head(server_log, ">", answer)
+        transport.write(answer)
         core = WebSocketProtocol(
             is_client=False,
             max_msg_size=self._max_msg_size,
@@ -334,7 +340,9 @@ def _current_task_cancelling() -> bool:
 
 def _refuse(transport: asyncio.Transport, refusal: Refuse) -> NoReturn:
     """Write a hook's refusal, close, and raise ``HandshakeRejected``."""
-    transport.write(refusal.response())
+    answer = refusal.response()
+    log_raw_head(server_log, ">", answer)
+    transport.write(answer)
     transport.close()
     raise HandshakeRejected(refusal.status, "Refused", "refused before the 101")
 

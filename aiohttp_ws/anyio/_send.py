@@ -23,6 +23,7 @@ from .._inbox import Inbox
 from .._send import EXECUTOR_COMPRESS_THRESHOLD
 from ..exceptions import ClientConnectionResetError, InvalidStateError
 from .._heartbeat import heartbeat_timeout
+from .._debuglog import WireLog
 from .._pings import Pings
 from ..sansio.frames import OP_CLOSE, OP_PING
 from ..sansio.protocol import State, WebSocketProtocol
@@ -44,6 +45,7 @@ class AnyioSendPath:
     _last_rx: float
     _resumed_at: float
     _pings: Pings
+    _log: WireLog | None
 
     if TYPE_CHECKING:
 
@@ -67,6 +69,8 @@ class AnyioSendPath:
     async def _write_locked(self, data: bytes) -> None:
         if self.lost:
             raise ClientConnectionResetError("Cannot write to closing transport")
+        if self._log is not None:
+            self._log.sent(data)
         try:
             await self._stream.send(data)
         except anyio.get_cancelled_exc_class():

@@ -10,6 +10,7 @@ import anyio
 import anyio.abc
 from yarl import URL
 
+from .._debuglog import client_log, log_head, log_raw_head
 from ..client_base import USER_AGENT, _host_header
 from ..client_ws import ClientWebSocketResponse
 from ..connection import DEFAULT_MAX_QUEUE_BYTES
@@ -206,10 +207,12 @@ async def _handshake(
     1 MiB) goes into the ``WSServerHandshakeError``."""
     info = handshake.request_info
     try:
+        log_raw_head(client_log, ">", handshake.request)
         await stream.send(handshake.request)
         read, leftover = await read_head(stream, is_response=True)
         assert isinstance(read, ResponseHead)
         head = read
+        log_head(client_log, "<", f"HTTP/{head.version[0]}.{head.version[1]} {head.status} {head.reason}", head.headers.items())
         if head.status != 101:
             body = await read_body(stream, head, leftover)
             raise WSServerHandshakeError(

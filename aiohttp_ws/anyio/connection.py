@@ -22,6 +22,7 @@ import anyio
 import anyio.abc
 from anyio.streams.tls import TLSAttribute
 
+from .._debuglog import wire_log
 from .._inbox import DEFAULT_MAX_QUEUE_BYTES, Inbox
 from .._pings import Pings
 from ..connection import CLOSE_LINGER, FAILURE_GRACE
@@ -81,6 +82,7 @@ class AnyioConnection(AnyioSendPath):
         self.exception: BaseException | None = None
         self._stream = stream
         self._inbox = Inbox(max_queue_bytes)
+        self._log = wire_log(core.is_client, stream.extra(anyio.abc.SocketAttribute.remote_address, None))
         self._pings = Pings()
         self._heartbeat = heartbeat
         self._close_timeout = close_timeout
@@ -143,6 +145,8 @@ class AnyioConnection(AnyioSendPath):
     async def _feed(self, data: bytes) -> None:
         core = self.core
         messages = core.receive_data(data)
+        if self._log is not None:
+            self._log.received(messages)
         self._last_rx = now = anyio.current_time()
         if self._pings.outstanding:
             for msg in messages:
@@ -211,6 +215,8 @@ class AnyioConnection(AnyioSendPath):
         self._closed_event.set()
         self._arrived.set()
         self._room.set()
+        if self._log is not None:
+            self._log.event("stream ended (%r); close code %s", exc, core.close_code)
         await self._close_stream()
 
     async def _close_stream(self) -> None:
@@ -233,6 +239,8 @@ class AnyioConnection(AnyioSendPath):
         self._arrived.set()
         self._pings.abandon()
         core = self.core
+        if self._log is not None:
+            self._log.event("closed: code %s reason %r exception %r", core.close_code, core.close_reason, self.exception)
         if core.is_client and core.exception is None and core.close_received and self._tg is not None:
             linger = CLOSE_LINGER if self._close_timeout is None else min(CLOSE_LINGER, self._close_timeout)
             self._tg.start_soon(self._linger, linger)

@@ -17,6 +17,7 @@ import anyio.abc
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from .._debuglog import log_head, log_raw_head, server_log
 from ..connection import DEFAULT_MAX_QUEUE_BYTES
 from ..exceptions import HttpProcessingError, ServerDisconnectedError
 from ..models import ClientWSTimeout, WSCloseCode
@@ -133,6 +134,7 @@ async def _upgrade(
             await _refuse(stream, _BUSY)
         remote = stream.extra(anyio.abc.SocketAttribute.remote_address, None)
         upgrade = UpgradeRequest.from_head(head, remote)
+        log_head(server_log, "<", f"{head.method} {head.target} HTTP/{head.version[0]}.{head.version[1]}", head.headers.items())
         decision = await decide(opts.process_request, upgrade)
         if isinstance(decision, Refuse):
             await _refuse(stream, decision)
@@ -144,10 +146,14 @@ async def _upgrade(
     except HandshakeRejected as exc:
         if exc.reason != "Refused":
             with contextlib.suppress(Exception):
-                await stream.send(reject_response(exc))
+                answer = reject_response(exc)
+                log_raw_head(server_log, ">", answer)
+                await stream.send(answer)
         raise
     extra = decision.headers if isinstance(decision, Accept) else ()
-    await stream.send(accept_response(key, choice, headers=extra, deflate=params))
+    answer = accept_response(key, choice, headers=extra, deflate=params)
+    log_raw_head(server_log, ">", answer)
+    await stream.send(answer)
     core = WebSocketProtocol(
         is_client=False,
         max_msg_size=opts.max_msg_size,
@@ -172,7 +178,9 @@ async def _upgrade(
 async def _refuse(stream: anyio.abc.ByteStream, refusal: Refuse) -> NoReturn:
     """Send a hook's refusal and raise ``HandshakeRejected``."""
     with contextlib.suppress(Exception):
-        await stream.send(refusal.response())
+        answer = refusal.response()
+        log_raw_head(server_log, ">", answer)
+        await stream.send(answer)
     raise HandshakeRejected(refusal.status, "Refused", "refused before the 101")
 
 
