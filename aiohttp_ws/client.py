@@ -52,9 +52,10 @@ class ClientSession(HttpMethods):
         max_redirects: most redirects followed by one request (10); one more
             raises ``TooManyRedirects``.
         trust_env: take proxies from ``http_proxy``/``https_proxy``/``ws_proxy``/
-            ``wss_proxy``/``no_proxy`` and proxy credentials from netrc.
-        proxy, proxy_auth, proxy_headers: the default proxy (``http://`` or
-            ``https://`` URL), its ``BasicAuth`` and headers for its CONNECT request.
+            ``wss_proxy``/``all_proxy``/``no_proxy`` and proxy credentials from netrc.
+        proxy, proxy_auth, proxy_headers: the default proxy (``http://``,
+            ``https://`` or ``socks4``/``socks4a``/``socks5``/``socks5h://`` URL),
+            its ``BasicAuth`` and headers for its CONNECT request.
         raise_for_status: call ``raise_for_status()`` on every ``request()`` response.
         max_body_size: largest response body ``ClientResponse.read()`` returns,
             in bytes after decoding (32 MiB); larger raises ``ClientPayloadError``.
@@ -133,8 +134,11 @@ class ClientSession(HttpMethods):
             params: query parameters added to the URL.
             headers: extra request headers.
             proxy, proxy_auth, proxy_headers: an ``http://`` or ``https://``
-                proxy reached with CONNECT; ``Proxy-Authorization`` goes only on
-                the CONNECT request.
+                proxy reached with CONNECT (``Proxy-Authorization`` goes only on
+                the CONNECT request), or a SOCKS proxy: ``socks5://``,
+                ``socks5h://`` (the proxy resolves names), ``socks4://``,
+                ``socks4a://``, with ``proxy_auth`` or ``user:pass@`` for SOCKS5
+                (needs the ``socks`` extra, python-socks; see ``aiohttp_ws.socks``).
             ssl: ``True`` (verify), ``False`` (no verification), an ``SSLContext``
                 or a ``Fingerprint``; anything else raises ``TypeError``.
                 aiohttp's deprecated ``verify_ssl``, ``ssl_context`` and

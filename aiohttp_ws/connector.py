@@ -30,6 +30,7 @@ from .exceptions import (
     ServerFingerprintMismatch,
 )
 from .sansio.http11 import ResponseHead, serialize_request
+from .socks import SOCKS_SCHEMES, socks_connect
 from .http_proto import HttpHeadProtocol
 from .models import BasicAuth, RequestInfo
 
@@ -346,6 +347,16 @@ class BaseConnector:
                 transport, protocol = await self._open(key.host, key.port, tls)
             except (OSError, ssl_module.SSLError) as exc:
                 raise _connect_error(key.host, key.port, key.is_ssl, exc) from exc
+        elif proxy.scheme in SOCKS_SCHEMES:
+            sock = await socks_connect(proxy, proxy_auth, key.host, key.port)
+            tls = {"ssl": self.ssl_context(key.ssl), "server_hostname": tls_host} if key.is_ssl else {}
+            try:
+                transport, protocol = await asyncio.get_running_loop().create_connection(_factory, sock=sock, **tls)
+            except BaseException as exc:
+                sock.close()
+                if isinstance(exc, (OSError, ssl_module.SSLError)):
+                    raise _connect_error(key.host, key.port, key.is_ssl, exc) from exc
+                raise
         else:
             transport, protocol = await self._tunnel(key, proxy, proxy_auth, proxy_headers)
             protocol.reset()  # the next head is the origin's
@@ -379,7 +390,7 @@ class BaseConnector:
         """Open a connection to *proxy* and ask it for a tunnel to the key's
         host and port. ``Proxy-Authorization`` goes on this CONNECT request only."""
         if proxy.scheme not in ("http", "https") or not proxy.raw_host:
-            raise ValueError(f"only http:// and https:// proxies are supported, not {proxy}")
+            raise ValueError(f"only http://, https:// and socks proxies are supported, not {proxy}")
         proxy_tls = proxy.scheme == "https"
         assert proxy.port is not None
         tls: dict[str, Any] = {}

@@ -2,8 +2,8 @@
 
 The variables are those curl, aiohttp and websockets read: ``ws_proxy`` /
 ``wss_proxy`` first, then ``http_proxy`` (for ws/http) or ``https_proxy`` (for
-wss/https), in lower or upper case, with ``no_proxy`` for exceptions (read by
-``urllib.request``). Credentials for the proxy come from its URL
+wss/https), then ``all_proxy`` (often a ``socks5h://`` URL), in lower or
+upper case, with ``no_proxy`` for exceptions (read by ``urllib.request``). Credentials for the proxy come from its URL
 (``http://user:pass@proxy``) or else from the ``netrc`` file (``$NETRC`` or
 ``~/.netrc``).
 """
@@ -20,7 +20,7 @@ from .models import BasicAuth
 
 __all__ = ("proxy_from_env", "netrc_auth")
 
-_ENV_SCHEMES = {"ws": ("ws", "http"), "http": ("http",), "wss": ("wss", "https"), "https": ("https",)}
+_ENV_SCHEMES = {"ws": ("ws", "http", "all"), "http": ("http", "all"), "wss": ("wss", "https", "all"), "https": ("https", "all")}
 
 
 def proxy_from_env(url: URL) -> tuple[URL, BasicAuth | None] | None:
