@@ -20,8 +20,10 @@ DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+_CHUNK = WSMsgType.CONTINUATION  # a part of a streamed message (``WebSocketProtocol.stream_fragments``)
 _CLOSE = WSMsgType.CLOSE
 _ERROR = WSMsgType.ERROR
+_DATA = (_TEXT, _BINARY, _CHUNK)
 
 
 class Inbox:
@@ -51,23 +53,24 @@ class Inbox:
         self.closing_locally = False
 
     def wanted(self, messages: list[WSMessage], autoping: bool) -> list[WSMessage]:
-        """The messages the application gets: TEXT/BINARY and CLOSE unless this
-        side is closing, every ERROR, PING/PONG only without autoping."""
+        """The messages the application gets: data (TEXT, BINARY, parts of a
+        streamed message) and CLOSE unless this side is closing, every ERROR,
+        PING/PONG only without autoping."""
         closing = self.closing_locally
         return [
             msg
             for msg in messages
-            if (msg.tp is _TEXT or msg.tp is _BINARY or msg.tp is _CLOSE)
+            if (msg.tp in _DATA or msg.tp is _CLOSE)
             and not closing
             or msg.tp is _ERROR
-            or (msg.tp is not _TEXT and msg.tp is not _BINARY and msg.tp is not _CLOSE and not autoping)
+            or (msg.tp not in _DATA and msg.tp is not _CLOSE and not autoping)
         ]
 
     def put(self, msg: WSMessage) -> bool:
         """Queue *msg*; ``True`` when the queue just went over the high-water
         mark (the caller pauses reading)."""
         self.messages.append(msg)
-        if msg.tp is _TEXT or msg.tp is _BINARY:
+        if msg.tp in _DATA:
             self.queued += len(msg.data)
             if self.queued > self.high and not self.paused:
                 self.paused = True
@@ -78,7 +81,7 @@ class Inbox:
         """The oldest message, and ``True`` when reading should resume (the
         queue fell to the low-water mark while paused)."""
         msg = self.messages.popleft()
-        if msg.tp is _TEXT or msg.tp is _BINARY:
+        if msg.tp in _DATA:
             self.queued -= len(msg.data)
             if self.paused and self.queued <= self.low:
                 self.paused = False
@@ -88,7 +91,7 @@ class Inbox:
     def put_back(self, msg: WSMessage) -> None:
         """Return a message taken by a receiver that was cancelled."""
         self.messages.appendleft(msg)
-        if msg.tp is _TEXT or msg.tp is _BINARY:
+        if msg.tp in _DATA:
             self.queued += len(msg.data)
 
     def drop_unread(self, closing_locally: bool) -> bool:
@@ -99,7 +102,7 @@ class Inbox:
         arrive."""
         self.closing_locally = closing_locally
         if self.messages:
-            self.messages = collections.deque(m for m in self.messages if m.tp is not _TEXT and m.tp is not _BINARY)
+            self.messages = collections.deque(m for m in self.messages if m.tp not in _DATA)
         self.queued = 0
         resume, self.paused = self.paused, False
         return resume

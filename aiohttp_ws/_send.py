@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, AsyncIterable, AsyncIterator, Iterable
 
 from .exceptions import ClientConnectionResetError, InvalidStateError
 from ._debuglog import WireLog
@@ -33,6 +33,15 @@ REUSED_OUTPUT_THRESHOLD = 128 * 1024
 _output = threading.local()
 
 
+async def _aiter(parts: Iterable[bytes] | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    if isinstance(parts, AsyncIterable):
+        async for part in parts:
+            yield part
+    else:
+        for part in parts:
+            yield part
+
+
 def _consume_exception(task: asyncio.Task[None]) -> None:
     if not task.cancelled():
         task.exception()  # reported to the sender; never "never retrieved"
@@ -50,6 +59,7 @@ class SendPath:
     _close_timeout: float | None
     _pings: Pings
     _log: WireLog | None
+    _parts_sent: asyncio.Event | None  # set while a message in parts is going out
 
     if TYPE_CHECKING:
 
@@ -82,6 +92,8 @@ class SendPath:
         0/``False`` sends this message uncompressed. Raises
         ``ClientConnectionResetError`` once closing has started.
         """
+        if self._parts_sent is not None:  # a message in parts is going out: after it
+            await self._after_parts()
         core = self.core
         lock = self._deflate_lock
         deflated = core.will_compress(compress)
@@ -105,7 +117,7 @@ class SendPath:
         connection is closing. For ``broadcast()``."""
         core = self.core
         lock = self._deflate_lock
-        if self._write_paused or self.lost or lock is not None and lock.locked():
+        if self._write_paused or self.lost or lock is not None and lock.locked() or self._parts_sent is not None:
             return False
         try:
             data = core.send_message(payload, opcode)
@@ -175,6 +187,64 @@ class SendPath:
             self._pings.sent(payload, self._loop.time())
         self._write(data)
         await self._drain()
+
+    async def _after_parts(self) -> None:
+        while self._parts_sent is not None:
+            await self._parts_sent.wait()
+
+    async def send_parts(
+        self, parts: Iterable[bytes] | AsyncIterable[bytes], opcode: int, compress: int | bool | None = None
+    ) -> None:
+        """Send one TEXT or BINARY message whose payload is *parts*, each part
+        one frame (RFC 6455 §5.4), without joining them: memory is one part.
+        Other messages wait until it is done (pings and pongs may go between
+        its frames); it waits for the previous message in parts. With
+        permessage-deflate it is compressed part by part (RFC 7692 §6). If
+        *parts* raises, the message cannot be finished: the connection is
+        closed with 1011 and the error propagates."""
+        await self._after_parts()
+        done = self._parts_sent = asyncio.Event()
+        core = self.core
+        if self._deflate_lock is None:
+            self._deflate_lock = asyncio.Lock()
+        lock: asyncio.Lock | None = None
+        try:
+            # Compressed messages being deflated in the executor go out first
+            # (they hold this lock), and later ones wait for this message.
+            lock = self._deflate_lock
+            await lock.acquire()
+            pending: bytes | None = None
+            async for part in _aiter(parts):
+                if pending is not None:
+                    await self._send_part(pending, opcode, False, compress)
+                pending = part
+            await self._send_part(pending or b"", opcode, True, compress)
+        except BaseException:
+            if core.sending_in_parts:  # half a message is on the wire
+                await self._abort_parts()
+            raise
+        finally:
+            if lock is not None:
+                lock.release()
+            self._parts_sent = None
+            done.set()
+
+    async def _send_part(self, part: bytes, opcode: int, fin: bool, compress: int | bool | None) -> None:
+        try:
+            data = self.core.send_message_part(part, opcode, fin=fin, compress=compress)
+        except InvalidStateError as exc:
+            raise ClientConnectionResetError("Cannot write to closing transport") from exc
+        self._write(data)
+        if self._write_paused:
+            await self._drain()
+
+    async def _abort_parts(self) -> None:
+        """A message in parts cannot be finished: close with 1011 (internal
+        error); a close frame may follow an unfinished message (RFC 6455 §5.4)."""
+        try:
+            await asyncio.shield(self.close(1011, "message aborted", self._close_timeout))
+        except (ClientConnectionResetError, asyncio.CancelledError):
+            pass
 
     async def ping(self, payload: bytes, wait: bool) -> float | None:
         """Send a ping; with *wait*, wait for its pong and return the

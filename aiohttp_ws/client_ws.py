@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from types import TracebackType
-from typing import Any, Callable, Generic, Literal, Protocol, TypeVar, overload
+from typing import Any, AsyncIterable, AsyncIterator, Callable, Generic, Iterable, Literal, Protocol, TypeVar, overload
 
 from multidict import CIMultiDictProxy
 
 from .sansio.deflate import DeflateParams
-from .exceptions import WSMessageTypeError
+from .exceptions import ClientConnectionResetError, WSMessageTypeError
 from .sansio.frames import OP_BINARY, OP_PING, OP_PONG, OP_TEXT
 from .sansio.protocol import WebSocketProtocol
 from .models import (
@@ -78,6 +78,14 @@ class WSConnection(Protocol):
     def latency(self) -> float | None: ...
 
     async def receive(self, timeout: float | None = None) -> WSMessage: ...
+
+    async def receive_part(self, timeout: float | None = None) -> WSMessage: ...
+
+    def stream_messages(self) -> None: ...
+
+    async def send_parts(
+        self, parts: Iterable[bytes] | AsyncIterable[bytes], opcode: int, compress: int | bool | None = None
+    ) -> None: ...
 
     async def close(self, code: int | None, reason: bytes | str, timeout: float | None) -> bool: ...
 
@@ -358,6 +366,100 @@ class WebSocketBase(Generic[_DecodeText]):
         ``decode_text=False``). Raises ``WSMessageTypeError`` if it is not TEXT,
         and whatever *loads* raises for bad JSON."""
         return loads(await self._receive_type(WSMsgType.TEXT, timeout))
+
+    async def receive_stream(self, *, timeout: float | None = None) -> AsyncIterator[Any]:
+        """The next message, part by part as its frames arrive: an async
+        iterator of ``str`` parts for a TEXT message (decoded at fragment
+        boundaries; ``bytes`` with ``decode_text=False``) or ``bytes`` parts
+        for a BINARY one, ending with the message's last frame. Only the
+        current frame is held (``max_msg_size`` still bounds the whole
+        message); a message in one frame comes as one part; empty frames give
+        no part (an empty message gives one empty part). For aiohttp #7787::
+
+            async for part in ws.receive_stream():
+                await file.write(part)
+
+        Streaming is switched on for the connection by the first call (frames
+        that arrived before it come joined); a message that ``receive()``
+        takes is still whole. Leaving the loop early drops the rest of that
+        message. *timeout* (seconds) bounds each wait for a part, and, for a
+        ``receive()`` that joins a streamed message, each wait after its first
+        part. Raises ``WSMessageTypeError`` if the next message is
+        not data (CLOSE, ERROR...), the ``WebSocketError`` of a violation in
+        the middle of the message (``PayloadTooBig`` past ``max_msg_size``),
+        and ``ClientConnectionResetError`` if the connection ends inside it.
+        """
+        conn = self._conn
+        conn.stream_messages()
+        msg = await conn.receive_part(timeout or self._timeout.ws_receive)
+        if msg.tp is WSMsgType.TEXT or msg.tp is WSMsgType.BINARY:
+            yield self._text_part(msg.data)
+            return
+        if msg.tp is not WSMsgType.CONTINUATION:
+            raise WSMessageTypeError(f"Received message {msg.tp}:{msg.data!r} is not a data message")
+        yielded = False
+        while True:
+            fin = msg.extra[1]
+            if msg.data or fin and not yielded:  # empty frames (a final one, say) carry nothing
+                yielded = True
+                yield self._text_part(msg.data)
+            if fin:
+                return
+            msg = await conn.receive_part(timeout or self._timeout.ws_receive)
+            if msg.tp is WSMsgType.ERROR:
+                raise msg.data  # the violation that failed the connection (1009: max_msg_size, ...)
+            if msg.tp is not WSMsgType.CONTINUATION:
+                raise ClientConnectionResetError(f"the connection ended inside a message ({msg.tp.name})")
+
+    def _text_part(self, data: Any) -> Any:
+        return data.encode("utf-8") if isinstance(data, str) and not self._decode_text else data
+
+    async def send_stream(
+        self,
+        parts: Iterable[str | bytes] | AsyncIterable[str | bytes],
+        compress: int | None = None,
+    ) -> None:
+        """Send one message from *parts*, each part one frame (RFC 6455 §5.4),
+        without joining them: ``str`` parts make a TEXT message, ``bytes``
+        parts a BINARY one (``TypeError`` for a mix; the first part decides).
+        Other sends wait until the message is out, so frames never
+        interleave; pings and pongs may go between its frames. *compress*
+        as for ``send_str``: the message is deflated part by part. If *parts*
+        raises, the message cannot be finished: the connection is closed with
+        1011 and the error propagates."""
+        kind: list[type] = []
+
+        async def encoded() -> AsyncIterator[bytes]:
+            if isinstance(parts, AsyncIterable):
+                async for part in parts:
+                    yield check(part)
+            else:
+                for part in parts:
+                    yield check(part)
+
+        def check(part: str | bytes) -> bytes:
+            if not isinstance(part, (str, bytes, bytearray, memoryview)):
+                raise TypeError(f"parts must be str or bytes, got {type(part).__name__}")
+            if not kind:
+                kind.append(str if isinstance(part, str) else bytes)
+            elif (kind[0] is str) != isinstance(part, str):
+                raise TypeError("a message's parts are all str (TEXT) or all bytes (BINARY)")
+            return part.encode("utf-8") if isinstance(part, str) else bytes(part)
+
+        first: list[bytes] = []
+        stream = encoded()
+        async for head in stream:  # the first part decides the opcode
+            first.append(head)
+            break
+
+        async def rest() -> AsyncIterator[bytes]:
+            for part in first:
+                yield part
+            async for part in stream:
+                yield part
+
+        opcode = OP_TEXT if kind and kind[0] is str else OP_BINARY
+        await self._conn.send_parts(rest(), opcode, compress)
 
     def __aiter__(self) -> WebSocketBase[_DecodeText]:
         return self

@@ -19,6 +19,7 @@ from .exceptions import ClientConnectionResetError, ServerTimeoutError
 from ._debuglog import WireLog, wire_log
 from ._heartbeat import Heartbeat
 from ._inbox import DEFAULT_MAX_QUEUE_BYTES, Inbox
+from ._parts import PartReceiving
 from ._pings import Pings
 from ._send import EXECUTOR_COMPRESS_THRESHOLD, SendPath
 from .http_proto import HttpHeadProtocol
@@ -39,6 +40,7 @@ _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 _ERROR = WSMsgType.ERROR
 _PONG = WSMsgType.PONG
+_CHUNK = WSMsgType.CONTINUATION
 
 
 def _expire(fut: asyncio.Future[WSMessage]) -> None:
@@ -46,7 +48,7 @@ def _expire(fut: asyncio.Future[WSMessage]) -> None:
         fut.set_exception(asyncio.TimeoutError())
 
 
-class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
+class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedProtocol):
     """Drives a ``WebSocketProtocol`` over an asyncio transport.
 
     Args:
@@ -78,6 +80,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         self._inbox = Inbox(max_queue_bytes)
         self._log: WireLog | None = None  # set in connection_made when DEBUG is on
         self._pings = Pings()
+        self._parts_sent: asyncio.Event | None = None  # set while a message in parts is going out
         self._waiter: asyncio.Future[WSMessage] | None = None
         self._write_paused = False
         self._drain_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
@@ -301,14 +304,17 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         """Payload bytes (characters for text) waiting for ``receive()``."""
         return self._inbox.queued
 
-    async def receive(self, timeout: float | None = None) -> WSMessage:
-        """The next message; CLOSED once no more can come.
+    async def receive(self, timeout: float | None = None, whole: bool = True) -> WSMessage:
+        """The next message; CLOSED once no more can come. A streamed message
+        (``stream_messages()``) is joined from its parts unless *whole* is
+        false (``receive_part``).
 
         Raises ``asyncio.TimeoutError`` after *timeout* seconds (the connection
         stays open) and ``RuntimeError`` if another task is already waiting.
         """
         if self._inbox.messages:
-            return self._delivered(self._pop())
+            msg = self._delivered(self._pop())
+            return msg if msg.tp is not _CHUNK else await self._on_part(msg, timeout, whole)
         core = self.core
         if core.close_received and not core.close_sent and not self.lost:
             await self.close(1000, b"", self._close_timeout)  # autoclose=False: reply now, as aiohttp
@@ -320,7 +326,7 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
         self._waiter = fut
         handle = self._loop.call_later(timeout, _expire, fut) if timeout else None
         try:
-            return self._delivered(await fut)
+            msg = self._delivered(await fut)
         except asyncio.CancelledError:
             if fut.done() and not fut.cancelled() and fut.exception() is None:
                 self._inbox.put_back(fut.result())  # handed over as we were cancelled: keep it
@@ -330,6 +336,10 @@ class WebSocketConnection(SendPath, Heartbeat, asyncio.BufferedProtocol):
                 self._waiter = None
             if handle is not None:
                 handle.cancel()
+        return msg if msg.tp is not _CHUNK else await self._on_part(msg, timeout, whole)
+
+    def _now(self) -> float:
+        return self._loop.time()
 
     def _delivered(self, msg: WSMessage) -> WSMessage:
         """A failure's ERROR is returned only after its close frame is on the

@@ -82,6 +82,7 @@ async def test_examples_run() -> None:
         ("multi_writer.py", "in order; close code 1000"),
         ("reconnect.py", "ended with close code 1006\nconnected"),
         ("trio_echo.py", "got: TRIO"),
+        ("stream_file.py", "32 MiB in 32 parts; sha256 matches: True"),
     ):
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(root / script), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE

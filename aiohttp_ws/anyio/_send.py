@@ -14,13 +14,14 @@ queue does not count as the peer's silence.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+from typing import TYPE_CHECKING, AsyncIterable, AsyncIterator, Iterable
 
 import anyio
 import anyio.abc
 
 from .._inbox import Inbox
-from .._send import EXECUTOR_COMPRESS_THRESHOLD
+from .._send import EXECUTOR_COMPRESS_THRESHOLD, _aiter
 from ..exceptions import ClientConnectionResetError, InvalidStateError
 from .._heartbeat import heartbeat_timeout
 from .._debuglog import WireLog
@@ -45,6 +46,7 @@ class AnyioSendPath:
     _last_rx: float
     _resumed_at: float
     _pings: Pings
+    _parts_sent: anyio.Event | None
     _log: WireLog | None
 
     if TYPE_CHECKING:
@@ -84,7 +86,7 @@ class AnyioSendPath:
         layer's; messages of 64 KiB or more are deflated in a worker thread.
         Raises ``ClientConnectionResetError`` once closing has started."""
         core = self.core
-        async with self._write_lock:
+        async with self._message_turn():
             try:
                 if core.will_compress(compress) and len(payload) >= EXECUTOR_COMPRESS_THRESHOLD:
                     core.check_can_send_message()
@@ -100,6 +102,61 @@ class AnyioSendPath:
             held = core.data_to_send()  # pongs held while this write had the stream
             if held:
                 await self._write_locked(b"".join(held))
+
+    async def _after_parts(self) -> None:
+        while self._parts_sent is not None:
+            await self._parts_sent.wait()
+
+    @contextlib.asynccontextmanager
+    async def _message_turn(self) -> AsyncIterator[None]:
+        """The write lock, at a moment no message in parts is going out."""
+        while True:
+            await self._after_parts()
+            await self._write_lock.acquire()
+            if self._parts_sent is None:
+                break
+            self._write_lock.release()
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
+    async def send_parts(
+        self, parts: Iterable[bytes] | AsyncIterable[bytes], opcode: int, compress: int | bool | None = None
+    ) -> None:
+        """Send one message whose payload is *parts*, each part one frame,
+        without joining them; the asyncio layer's ``send_parts``. The write
+        lock is taken per part, so pings and pongs may go between frames,
+        while other messages wait for this one. If *parts* raises, the
+        connection is closed with 1011 and the error propagates."""
+        await self._after_parts()
+        done = self._parts_sent = anyio.Event()
+        try:
+            pending: bytes | None = None
+            async for part in _aiter(parts):
+                if pending is not None:
+                    await self._send_part(pending, opcode, False, compress)
+                pending = part
+            await self._send_part(pending or b"", opcode, True, compress)
+        except BaseException:
+            if self.core.sending_in_parts:  # half a message is on the wire
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await self.close(1011, "message aborted", self._close_timeout)
+                    except ClientConnectionResetError:
+                        pass
+            raise
+        finally:
+            self._parts_sent = None
+            done.set()
+
+    async def _send_part(self, part: bytes, opcode: int, fin: bool, compress: int | bool | None) -> None:
+        async with self._write_lock:
+            try:
+                data = self.core.send_message_part(part, opcode, fin=fin, compress=compress)
+            except InvalidStateError as exc:
+                raise ClientConnectionResetError("Cannot write to closing transport") from exc
+            await self._write_locked(data)
 
     async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None:
         """Send one frame of any opcode (see ``WebSocketProtocol.send_frame``)."""

@@ -24,10 +24,12 @@ from anyio.streams.tls import TLSAttribute
 
 from .._debuglog import wire_log
 from .._inbox import DEFAULT_MAX_QUEUE_BYTES, Inbox
+from .._parts import PartReceiving
 from .._pings import Pings
 from ..connection import CLOSE_LINGER, FAILURE_GRACE
 from ..exceptions import ClientConnectionResetError, ServerTimeoutError
 from ..models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
+from ..sansio.frames import build_close_payload
 from ..sansio.protocol import State, WebSocketProtocol
 from ._send import AnyioSendPath
 
@@ -37,6 +39,7 @@ _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 _ERROR = WSMsgType.ERROR
 _PONG = WSMsgType.PONG
+_CHUNK = WSMsgType.CONTINUATION
 #: Bytes asked of the stream per read.
 READ_SIZE = 256 * 1024
 #: ``get_extra_info`` names (asyncio's) and the anyio typed attributes behind them.
@@ -50,7 +53,7 @@ _EXTRA: dict[str, Any] = {
 }
 
 
-class AnyioConnection(AnyioSendPath):
+class AnyioConnection(AnyioSendPath, PartReceiving):
     """Drives a ``WebSocketProtocol`` over an ``anyio.abc.ByteStream``.
 
     Args:
@@ -84,6 +87,7 @@ class AnyioConnection(AnyioSendPath):
         self._inbox = Inbox(max_queue_bytes)
         self._log = wire_log(core.is_client, stream.extra(anyio.abc.SocketAttribute.remote_address, None))
         self._pings = Pings()
+        self._parts_sent: anyio.Event | None = None  # set while a message in parts is going out
         self._heartbeat = heartbeat
         self._close_timeout = close_timeout
         self._write_lock = anyio.Lock()
@@ -300,15 +304,17 @@ class AnyioConnection(AnyioSendPath):
             self._room.set()
         return msg
 
-    async def receive(self, timeout: float | None = None) -> WSMessage:
-        """The next message; CLOSED once no more can come.
+    async def receive(self, timeout: float | None = None, whole: bool = True) -> WSMessage:
+        """The next message; CLOSED once no more can come. A streamed message
+        is joined from its parts unless *whole* is false (``receive_part``).
 
         Raises ``TimeoutError`` after *timeout* seconds (the connection stays
         open) and ``RuntimeError`` if another task is already waiting. A
         cancelled ``receive()`` loses nothing: the message stays queued.
         """
         if self._inbox.messages:
-            return await self._delivered(self._pop())
+            msg = await self._delivered(self._pop())
+            return msg if msg.tp is not _CHUNK else await self._on_part(msg, timeout, whole)
         core = self.core
         if core.close_received and not core.close_sent and not self.lost:
             await self.close(1000, b"", self._close_timeout)  # autoclose=False: reply now, as aiohttp
@@ -326,8 +332,12 @@ class AnyioConnection(AnyioSendPath):
         finally:
             self._receiving = False
         if self._inbox.messages:
-            return await self._delivered(self._pop())
+            msg = await self._delivered(self._pop())
+            return msg if msg.tp is not _CHUNK else await self._on_part(msg, timeout, whole)
         return WS_CLOSING_MESSAGE if self._closing_wakeup else WS_CLOSED_MESSAGE
+
+    def _now(self) -> float:
+        return anyio.current_time()
 
     async def _delivered(self, msg: WSMessage) -> WSMessage:
         """A failure's ERROR is returned only after its close frame is on the
@@ -368,16 +378,23 @@ class AnyioConnection(AnyioSendPath):
                     await self._closed_event.wait()
                     await self._lost_event.wait()
                 return False
+            build_close_payload(code, reason)  # ValueError for a bad code or reason, before anything
+            answered = False  # the reader answered the peer's close frame while we waited for the lock
             with anyio.move_on_after(timeout) as scope:
                 async with self._write_lock:
-                    data = core.send_close(code, reason)
+                    if core.close_sent or self.closed:
+                        answered = True
+                        data = b""
+                    else:
+                        data = core.send_close(code, reason)
                     self._inbox.drop_unread(closing_locally=not core.close_received)
                     self._room.set()  # reading resumes, so the peer's close frame can arrive
                     if self._receiving:  # a task waiting in receive() gets CLOSING
                         self._closing_wakeup = True
                         self._arrived.set()
                     try:
-                        await self._write_locked(data)
+                        if data:
+                            await self._write_locked(data)
                     except ClientConnectionResetError:
                         return True
                 if self.closed:  # the peer's close frame had arrived already (autoclose=False)
@@ -392,7 +409,7 @@ class AnyioConnection(AnyioSendPath):
         except anyio.get_cancelled_exc_class():
             self.abort()  # as aiohttp: a cancelled close() leaves the connection closed, not half-open
             raise
-        return True
+        return not answered
 
     def abort(self) -> None:
         """Drop the connection at once (close code 1006 if not closed); the

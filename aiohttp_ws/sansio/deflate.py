@@ -382,6 +382,18 @@ class DeflateCodec:
         out = comp.compress(data) + comp.flush(zlib.Z_FULL_FLUSH if self.local_reset else zlib.Z_SYNC_FLUSH)
         return out[:-4] if out.endswith(_TAIL) else out
 
+    def compress_part(self, data: bytes, *, final: bool) -> bytes:
+        """Deflate one fragment of a message sent in several frames: each part
+        ends on a byte boundary (a sync flush), and the last one without the
+        4-byte tail (§7.2.1), as ``compress`` of the whole message would."""
+        comp = self._compressor
+        if comp is None:
+            comp = self._compressor = zlib.compressobj(self.params.level, zlib.DEFLATED, -self.local_bits)
+        if not final:
+            return comp.compress(data) + comp.flush(zlib.Z_SYNC_FLUSH)
+        out = comp.compress(data) + comp.flush(zlib.Z_FULL_FLUSH if self.local_reset else zlib.Z_SYNC_FLUSH)
+        return out[:-4] if out.endswith(_TAIL) else out
+
     def decompress(self, data: bytes, *, final: bool, limit: int | None) -> bytes:
         """Inflate one frame of a compressed message; *final* for its last frame.
 

@@ -110,6 +110,7 @@ class WebSocketProtocol(Reassembly):
         self._pongs: list[bytes] = []  # payloads of pings not answered yet, oldest first
         self._init_reassembly()
         self._sending_fragmented = False
+        self._sending_compressed = False  # the message being sent in parts is deflated
         self._set_limits()
 
     # -- state ---------------------------------------------------------------
@@ -338,6 +339,32 @@ class WebSocketProtocol(Reassembly):
             )
         self._sending_fragmented = not fin
         return build_frame(opcode, payload, mask=self.is_client, fin=fin)
+
+    @property
+    def sending_in_parts(self) -> bool:
+        """A message sent in frames (``send_message_part`` or ``send_frame``
+        with ``fin=False``) is not finished yet."""
+        return self._sending_fragmented
+
+    def send_message_part(self, payload: bytes, opcode: int, *, fin: bool, compress: int | bool | None = None) -> bytes:
+        """Bytes of the next frame of a message sent in parts (RFC 6455 §5.4):
+        the first call (``OP_TEXT`` or ``OP_BINARY``) opens it, later calls
+        continue it, ``fin=True`` ends it. Whether the message is deflated
+        (``will_compress(compress)``) is decided by its first part: RSV1 on
+        the first frame, every part flushed to a byte boundary (RFC 7692 §6).
+        Raises ``InvalidStateError`` as ``send_message``."""
+        if not self._sending_fragmented:
+            self.check_can_send_message()
+            self._sending_compressed = self.will_compress(compress)
+            first, frame_opcode = True, opcode
+        else:
+            self._check_can_send_data()
+            first, frame_opcode = False, OP_CONTINUATION
+        if self._sending_compressed:
+            assert self.codec is not None
+            payload = self.codec.compress_part(payload, final=fin)
+        self._sending_fragmented = not fin
+        return build_frame(frame_opcode, payload, mask=self.is_client, fin=fin, rsv1=first and self._sending_compressed)
 
     def send_ping(self, payload: bytes = b"") -> bytes:
         """Bytes of a ping (payload ≤ 125 bytes, else ``ValueError``)."""

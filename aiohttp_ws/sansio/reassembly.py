@@ -23,6 +23,7 @@ __all__ = ("Reassembly",)
 _utf8_decoder: Callable[[], codecs.IncrementalDecoder] = codecs.getincrementaldecoder("utf-8")
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+_CHUNK = WSMsgType.CONTINUATION
 
 
 class _Pieces:
@@ -70,6 +71,14 @@ class Reassembly:
     max_fragments: int
     codec: DeflateCodec | None
     _parser: FrameParser
+
+    #: Streamed receiving: a message that takes more than one frame (or is
+    #: compressed) comes as one CONTINUATION message per frame, ``data`` the
+    #: frame's part (``str`` for text, decoded at fragment boundaries;
+    #: ``bytes`` for binary, inflated) and ``extra`` ``(WSMsgType.TEXT or
+    #: BINARY, fin)``. ``max_msg_size`` still bounds the whole message;
+    #: nothing but the current frame is kept. Off: whole messages.
+    stream_fragments = False
 
     def _init_reassembly(self) -> None:
         self._frag_opcode = 0
@@ -128,9 +137,17 @@ class Reassembly:
         self._frag_size += len(payload)
         if not fin:
             self._set_limits()
-            return None
+            return self._take_chunk(False) if self.stream_fragments else None
+        if self.stream_fragments:
+            chunk = self._take_chunk(True)
+            self._end_message()
+            return chunk
         parts = self._frag_parts
         is_text = decoder is not None
+        self._end_message()
+        return WSMessage(_TEXT if is_text else _BINARY, parts.join(), None)
+
+    def _end_message(self) -> None:
         self._frag_opcode = 0
         self._frag_compressed = False
         self._frag_parts = _NO_PIECES  # let the finished message's pieces go
@@ -138,7 +155,13 @@ class Reassembly:
         self._frag_count = 0
         self._frag_text = None
         self._set_limits()
-        return WSMessage(_TEXT if is_text else _BINARY, parts.join(), None)
+
+    def _take_chunk(self, fin: bool) -> WSMessage:
+        """The part of a streamed message this frame completed."""
+        is_text = self._frag_text is not None
+        parts = self._frag_parts
+        self._frag_parts = _Pieces("" if is_text else b"")
+        return WSMessage(_CHUNK, parts.join(), (_TEXT if is_text else _BINARY, fin))
 
     def _decode_part(self, decoder: codecs.IncrementalDecoder, data: bytes, final: bool) -> None:
         try:
