@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+from typing import AsyncIterator
 
 import aiohttp_ws
 from aiohttp_ws import ServerWebSocket
@@ -34,7 +35,7 @@ async def main() -> None:
     seed = os.urandom(PART)
     expected = hashlib.sha256(seed * 32).hexdigest()
 
-    async def parts():  # type: ignore[no-untyped-def]
+    async def parts() -> AsyncIterator[bytes]:
         for _ in range(32):
             yield seed
             await asyncio.sleep(0)
