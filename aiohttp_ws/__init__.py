@@ -12,6 +12,28 @@ from . import client_exceptions, client_ws, cookiejar, hdrs, http, http_websocke
 from .sansio import deflate, frames, handshake, http11, protocol, redirects
 from .client import ClientSession, request, ws_connect, ws_connect_forever
 from .reconnect import Backoff, WebSocketReconnector
+from . import tracing
+from .tracing import (
+    TraceConfig,
+    TraceConnectionCreateEndParams,
+    TraceConnectionCreateStartParams,
+    TraceConnectionQueuedEndParams,
+    TraceConnectionQueuedStartParams,
+    TraceConnectionReuseconnParams,
+    TraceDnsCacheHitParams,
+    TraceDnsCacheMissParams,
+    TraceDnsResolveHostEndParams,
+    TraceDnsResolveHostStartParams,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestHeadersSentParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+    TraceWSClosedParams,
+    TraceWSHandshakeEndParams,
+    TraceWSMessageReceivedParams,
+    TraceWSMessageSentParams,
+)
 from .client_reqrep import ClientResponse
 from .client_ws import ClientWebSocketResponse
 from .connector import (
@@ -169,6 +191,26 @@ __all__ = (
     "ws_connect_forever",
     "Backoff",
     "WebSocketReconnector",
+    "tracing",
+    "TraceConfig",
+    "TraceConnectionCreateEndParams",
+    "TraceConnectionCreateStartParams",
+    "TraceConnectionQueuedEndParams",
+    "TraceConnectionQueuedStartParams",
+    "TraceConnectionReuseconnParams",
+    "TraceDnsCacheHitParams",
+    "TraceDnsCacheMissParams",
+    "TraceDnsResolveHostEndParams",
+    "TraceDnsResolveHostStartParams",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestHeadersSentParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
+    "TraceWSClosedParams",
+    "TraceWSHandshakeEndParams",
+    "TraceWSMessageReceivedParams",
+    "TraceWSMessageSentParams",
 )
 
 # The Sans-I/O modules lived at the top level before ``sansio/`` existed:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl as ssl_module
 from typing import Any, Mapping, Sequence
 
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ._context import AwaitableContext
@@ -24,6 +25,16 @@ from .sansio.handshake import ClientHandshake
 from .sansio.http11 import MAX_BODY_SIZE, ResponseHead
 from .models import BasicAuth, ClientWSTimeout, RequestInfo
 from .reconnect import Backoff, WebSocketReconnector
+from .tracing import (
+    Trace,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+    TraceWSClosedParams,
+    TraceWSHandshakeEndParams,
+    send_all,
+)
 from .sansio.protocol import WebSocketProtocol
 from .socket_connector import SocketConnector
 from .sansio.redirects import REDIRECT_STATUSES, follow, origin
@@ -184,13 +195,24 @@ class ClientSession(HttpMethods):
             route = self._route(
                 merge_ssl(ssl, verify_ssl, ssl_context, fingerprint), server_hostname, proxy, proxy_auth, proxy_headers
             )
-            return await self._ws_connect(
-                self._build_url(url),
-                ws_timeout=ws_timeout(timeout, receive_timeout),
-                route=route,
-                offers=offers_from(compress),
-                **options,
-            )
+            target = self._build_url(url)
+            traces = self._traces()
+            sent: CIMultiDict[str] = CIMultiDict(headers or {})
+            if traces:
+                await send_all(traces, "on_request_start", TraceRequestStartParams(method, target, sent))
+            try:
+                return await self._ws_connect(
+                    target,
+                    ws_timeout=ws_timeout(timeout, receive_timeout),
+                    route=route,
+                    offers=offers_from(compress),
+                    traces=traces,
+                    **options,
+                )
+            except BaseException as exc:
+                if traces:
+                    await send_all(traces, "on_request_exception", TraceRequestExceptionParams(method, target, sent, exc))
+                raise
 
         return AwaitableContext(connect(), _close_ws)
 
@@ -229,13 +251,14 @@ class ClientSession(HttpMethods):
         max_queue_bytes: int | tuple[int, int],
         offers: tuple[PerMessageDeflate, ...],
         decode_text: bool,
+        traces: tuple[Trace, ...] = (),
     ) -> ClientWebSocketResponse[Any]:
         url = self._check_url(url, params, tuple(_SCHEMES))
         url = url.with_scheme({"http": "ws", "https": "wss"}.get(url.scheme, url.scheme))
         seconds = _min_timeout(ws_timeout.ws_handshake, self._timeout.total)
         conn, head, handshake = await within(
             deadline_after(seconds),
-            self._ws_handshake(url, method, protocols, auth, origin, headers, route, offers),
+            self._ws_handshake(url, method, protocols, auth, origin, headers, route, offers, traces),
             f"WebSocket handshake with {url} timed out after {seconds} s",
         )
         try:
@@ -257,7 +280,7 @@ class ClientSession(HttpMethods):
         conn.protocol.read_timeout = None
         ws_conn.add_lost_callback(conn.release)
         ws_conn.take_over(conn.transport, conn.protocol)
-        return self._ws_response_class(
+        ws = self._ws_response_class(
             ws_conn,
             headers=head.headers,
             protocol=chosen,
@@ -266,6 +289,9 @@ class ClientSession(HttpMethods):
             autoping=autoping,
             decode_text=decode_text,
         )
+        if traces:
+            await _trace_opened(traces, ws, ws_conn, handshake, head, url)
+        return ws
 
     async def _ws_handshake(
         self,
@@ -277,6 +303,7 @@ class ClientSession(HttpMethods):
         headers: HeadersArg,
         route: _Route,
         offers: tuple[PerMessageDeflate, ...],
+        traces: tuple[Trace, ...] = (),
     ) -> tuple[Connection, ResponseHead, ClientHandshake]:
         """Send the upgrade request, following redirects; return the final
         connection, its response head and the handshake that checks it. A
@@ -301,7 +328,9 @@ class ClientSession(HttpMethods):
             )
             log_raw_head(client_log, f"{url.host}:{url.port} >", handshake.request)
             try:
-                conn, head = await self._hop(url, handshake.request, route, proxy, self._timeout, reuse=False)
+                conn, head = await self._hop(
+                    url, handshake.request, route, proxy, self._timeout, reuse=False, traces=traces, info=info
+                )
             except HttpProcessingError as exc:
                 raise WSServerHandshakeError(info, status=exc.code, message=f"Invalid HTTP response: {exc.message}") from exc
             log_head(
@@ -313,6 +342,9 @@ class ClientSession(HttpMethods):
                 break
             conn.close()  # a WebSocket hop is never pooled
             history.append(head)
+            if traces:
+                hop = ClientResponse(method, url, head, None, request_info=info)
+                await send_all(traces, "on_request_redirect", TraceRequestRedirectParams(method, url, CIMultiDict(fields), hop))
             if len(history) > self._max_redirects:
                 raise TooManyRedirects(info, status=head.status, message=head.reason, headers=head.headers)
             url, same_origin = follow(url, location, start, user_headers, websocket=True)
@@ -333,6 +365,34 @@ class ClientSession(HttpMethods):
             return await conn.protocol.read_body(head, limit=MAX_BODY_SIZE)
         except HttpProcessingError:
             return b""
+
+
+async def _trace_opened(
+    traces: tuple[Trace, ...],
+    ws: ClientWebSocketResponse[Any],
+    conn: WebSocketConnection,
+    handshake: ClientHandshake,
+    head: ResponseHead,
+    url: URL,
+) -> None:
+    """The request and WebSocket signals of a successful handshake; the
+    connection's end sends ``on_ws_closed`` from a task of its own."""
+    info = handshake.request_info
+    assert info is not None
+    response = ClientResponse("GET", url, head, None, request_info=info)
+    await send_all(traces, "on_request_end", TraceRequestEndParams(info.method, url, CIMultiDict(info.headers), response))
+    await send_all(traces, "on_ws_handshake_end", TraceWSHandshakeEndParams(url, ws.protocol, head.headers))
+    ws._traces = traces
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Task[None]] = set()
+
+    def closed() -> None:
+        params = TraceWSClosedParams(url, ws.close_code, ws.exception())
+        task = loop.create_task(send_all(traces, "on_ws_closed", params))
+        pending.add(task)  # a strong reference until it ran
+        task.add_done_callback(pending.discard)
+
+    conn.add_lost_callback(closed)
 
 
 async def _close_ws(ws: ClientWebSocketResponse[Any]) -> None:

@@ -23,6 +23,7 @@ from yarl import URL
 
 from . import __version__
 from ._deadline import deadline_after, within
+from .tracing import Trace, TraceConfig, TraceRequestHeadersSentParams, send_all
 from ._options import _UNSET, session_timeout
 from .client_reqrep import DEFAULT_MAX_BODY_SIZE, ClientResponse
 from .client_ws import ClientWebSocketResponse
@@ -30,7 +31,7 @@ from .connector import BaseConnector, Connection, SSLArg, TCPConnector
 from .sansio.cookiejar import CookieJar, CookiesArg
 from .exceptions import ConnectionTimeoutError, InvalidUrlClientError, NonHttpUrlClientError
 from .sansio.http11 import ResponseHead
-from .models import BasicAuth, ClientTimeout, HttpVersion, HttpVersion11
+from .models import BasicAuth, ClientTimeout, HttpVersion, HttpVersion11, RequestInfo
 from .proxy_env import proxy_from_env
 
 __all__ = ("SessionBase", "HeadersArg", "USER_AGENT")
@@ -71,7 +72,6 @@ def _refuse_unsupported(
     loop: asyncio.AbstractEventLoop | None,
     request_class: Any,
     version: HttpVersion,
-    trace_configs: Sequence[Any] | None,
     middlewares: Sequence[Any],
     ssl_shutdown_timeout: Any,
 ) -> None:
@@ -87,7 +87,7 @@ def _refuse_unsupported(
         )
     if tuple(version) != (1, 1):
         raise NotImplementedError(f"HTTP/{version[0]}.{version[1]} requests are not supported: HTTP/1.1 only")
-    for name, value in (("request_class", request_class), ("trace_configs", trace_configs), ("middlewares", middlewares)):
+    for name, value in (("request_class", request_class), ("middlewares", middlewares)):
         if value:
             raise NotImplementedError(f"{name} is not supported by aiohttp_ws (see docs/differences.rst)")
 
@@ -154,7 +154,7 @@ class SessionBase:
         auto_decompress: bool = True,
         trust_env: bool = False,
         requote_redirect_url: bool = True,
-        trace_configs: Sequence[Any] | None = None,
+        trace_configs: Sequence[TraceConfig] | None = None,
         read_bufsize: int = 2**16,
         max_line_size: int = 8190,
         max_field_size: int = 8190,
@@ -168,7 +168,10 @@ class SessionBase:
     ) -> None:
         if max_redirects < 0 or max_body_size <= 0:
             raise ValueError("max_redirects must be >= 0 and max_body_size > 0")
-        _refuse_unsupported(loop, request_class, version, trace_configs, middlewares, ssl_shutdown_timeout)
+        _refuse_unsupported(loop, request_class, version, middlewares, ssl_shutdown_timeout)
+        self._trace_configs = tuple(trace_configs or ())
+        for config in self._trace_configs:
+            config.freeze()
         self._base_url = _base_url(base_url)
         self._connector = connector if connector is not None else TCPConnector()
         self._connector_owner = connector_owner
@@ -193,6 +196,15 @@ class SessionBase:
         self._raise_for_status = raise_for_status
         self._max_body_size = max_body_size
         self._closed = False
+
+    def _traces(self, trace_request_ctx: Any = None) -> tuple[Trace, ...]:
+        """One ``Trace`` per trace config, for one request (``()`` without any)."""
+        return tuple(Trace(self, config, trace_request_ctx) for config in self._trace_configs)
+
+    @property
+    def trace_configs(self) -> tuple[TraceConfig, ...]:
+        """The session's ``TraceConfig`` objects (frozen)."""
+        return self._trace_configs
 
     @property
     def connector(self) -> BaseConnector:
@@ -351,10 +363,13 @@ class SessionBase:
         timeout: ClientTimeout,
         *,
         reuse: bool,
+        traces: tuple[Trace, ...] = (),
+        info: RequestInfo | None = None,
     ) -> tuple[Connection, ResponseHead]:
         """Send *request* (made before connecting, so a bad header raised
         ``ValueError`` before any I/O) and read the response head; Set-Cookie
-        fields go into the jar."""
+        fields go into the jar. With *traces*, the connector's signals and
+        ``on_request_headers_sent`` (about *info*) are sent."""
         assert url.raw_host is not None and url.port is not None
         conn = await within(
             deadline_after(timeout.connect),
@@ -369,6 +384,7 @@ class SessionBase:
                 proxy_auth=proxy.auth if proxy else None,
                 proxy_headers=proxy.headers if proxy else None,
                 reuse=reuse,
+                traces=traces,
             ),
             f"Connection to {url} timed out (ClientTimeout.connect)",
             ConnectionTimeoutError,
@@ -377,6 +393,9 @@ class SessionBase:
             conn.protocol.read_timeout = timeout.sock_read
             conn.protocol.set_limits(*self._head_limits)
             conn.transport.write(request)
+            if traces and info is not None:
+                params = TraceRequestHeadersSentParams(info.method, info.url, CIMultiDict(info.headers))
+                await send_all(traces, "on_request_headers_sent", params)
             head = await conn.protocol.read_head()
             assert isinstance(head, ResponseHead)
             self._cookie_jar.update_from_headers(head.headers.getall("Set-Cookie", []), url)

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ._context import AwaitableContext
 from ._deadline import deadline_after, within
 from .client_base import HeadersArg, SessionBase, _Route
+from .tracing import (
+    Trace,
+    TraceRequestEndParams,
+    TraceRequestExceptionParams,
+    TraceRequestRedirectParams,
+    TraceRequestStartParams,
+    send_all,
+)
 from .client_reqrep import ClientResponse, DataArg, encode_body
 from .connector import SSLArg
 from .exceptions import TooManyRedirects
@@ -48,6 +56,7 @@ class HttpMethods(SessionBase):
         proxy: str | URL | None = None,
         proxy_auth: BasicAuth | None = None,
         proxy_headers: HeadersArg = None,
+        trace_request_ctx: Any = None,
     ) -> AwaitableContext[ClientResponse]:
         """Send one HTTP/1.1 request (RFC 9112) and return its ``ClientResponse``
         once the head has arrived; use with ``await`` or ``async with``.
@@ -67,6 +76,8 @@ class HttpMethods(SessionBase):
             timeout: ``ClientTimeout`` for this request (default: the session's).
             ssl, server_hostname: as in ``ws_connect``.
             proxy, proxy_auth, proxy_headers: a proxy for this request.
+            trace_request_ctx: handed to the session's ``TraceConfig``
+                callbacks as ``trace_config_ctx.trace_request_ctx``.
 
         Raises ``ClientConnectorError`` (and subclasses), ``ClientHttpProxyError``,
         ``TooManyRedirects``, ``InvalidUrlRedirectClientError``,
@@ -85,6 +96,7 @@ class HttpMethods(SessionBase):
             raise_for_status=self._raise_for_status if raise_for_status is None else raise_for_status,
             timeout=timeout or self._timeout,
             route=self._route(ssl, server_hostname, proxy, proxy_auth, proxy_headers),
+            traces=self._traces(trace_request_ctx),
         )
         return AwaitableContext(coro, _release_response)
 
@@ -131,6 +143,42 @@ class HttpMethods(SessionBase):
         raise_for_status: bool,
         timeout: ClientTimeout,
         route: _Route,
+        traces: tuple[Trace, ...] = (),
+    ) -> ClientResponse:
+        if not traces:
+            return await self._send_request(
+                method, raw_url, params, data, json, headers, auth, allow_redirects, max_redirects,
+                raise_for_status, timeout, route, traces,
+            )
+        url = self._build_url(raw_url)
+        sent = CIMultiDict(headers or {})
+        await send_all(traces, "on_request_start", TraceRequestStartParams(method, url, sent))
+        try:
+            response = await self._send_request(
+                method, raw_url, params, data, json, headers, auth, allow_redirects, max_redirects,
+                raise_for_status, timeout, route, traces,
+            )
+        except BaseException as exc:
+            await send_all(traces, "on_request_exception", TraceRequestExceptionParams(method, url, sent, exc))
+            raise
+        await send_all(traces, "on_request_end", TraceRequestEndParams(method, response.url, sent, response))
+        return response
+
+    async def _send_request(
+        self,
+        method: str,
+        raw_url: str | URL,
+        params: Mapping[str, str] | None,
+        data: DataArg,
+        json: Any,
+        headers: HeadersArg,
+        auth: BasicAuth | None,
+        allow_redirects: bool,
+        max_redirects: int,
+        raise_for_status: bool,
+        timeout: ClientTimeout,
+        route: _Route,
+        traces: tuple[Trace, ...],
     ) -> ClientResponse:
         body, content_type = encode_body(data, json, self._json_serialize)
         url = self._check_url(self._build_url(raw_url), params, ("http", "https"))
@@ -153,7 +201,7 @@ class HttpMethods(SessionBase):
             request = serialize_request(method, url.raw_path_qs or "/", fields.items()) + (body or b"")
             conn, head = await within(
                 deadline,
-                self._hop(url, request, route, proxy, timeout, reuse=True),
+                self._hop(url, request, route, proxy, timeout, reuse=True, traces=traces, info=info),
                 f"Request to {url} timed out (ClientTimeout.total)",
             )
             response = self._response_class(
@@ -176,6 +224,9 @@ class HttpMethods(SessionBase):
             else:
                 await response.read()  # pools the connection when it can
             history.append(response)
+            if traces:
+                redirect = TraceRequestRedirectParams(method, url, CIMultiDict(fields), response)
+                await send_all(traces, "on_request_redirect", redirect)
             if len(history) > max_redirects:
                 raise TooManyRedirects(info, tuple(history), status=head.status, message=head.reason, headers=head.headers)
             url, same_origin = follow(url, location, start, user_headers, websocket=False)

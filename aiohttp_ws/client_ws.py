@@ -17,6 +17,7 @@ from .sansio.deflate import DeflateParams
 from .exceptions import ClientConnectionResetError, WSMessageTypeError
 from .sansio.frames import OP_BINARY, OP_PING, OP_PONG, OP_TEXT
 from .sansio.protocol import WebSocketProtocol
+from .tracing import Trace, TraceWSMessageReceivedParams, TraceWSMessageSentParams, send_all
 from .models import (
     DEFAULT_WS_TIMEOUT,
     WS_CLOSED_MESSAGE,
@@ -126,6 +127,12 @@ class WebSocketBase(Generic[_DecodeText]):
         self._decode_text = decode_text
         self._closed_receives = 0
 
+    #: The session's traces for this connection (``tracing``); ``()`` without any.
+    _traces: tuple[Trace, ...] = ()
+
+    async def _trace_sent(self, tp: WSMsgType, size: int) -> None:
+        await send_all(self._traces, "on_ws_message_sent", TraceWSMessageSentParams(tp, size))
+
     # -- state -----------------------------------------------------------------
 
     @property
@@ -210,7 +217,10 @@ class WebSocketBase(Generic[_DecodeText]):
         non-zero value deflates the message, 0 sends it uncompressed."""
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        await self._conn.send_message(data.encode("utf-8"), OP_TEXT, compress)
+        payload = data.encode("utf-8")
+        await self._conn.send_message(payload, OP_TEXT, compress)
+        if self._traces:
+            await self._trace_sent(WSMsgType.TEXT, len(payload))
 
     async def send_bytes(self, data: bytes | bytearray | memoryview, compress: int | None = None) -> None:
         """Send a BINARY message. Raises ``TypeError`` for other types,
@@ -219,6 +229,8 @@ class WebSocketBase(Generic[_DecodeText]):
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
         await self._conn.send_message(bytes(data), OP_BINARY, compress)
+        if self._traces:
+            await self._trace_sent(WSMsgType.BINARY, len(data))
 
     async def send_json(
         self,
@@ -325,6 +337,8 @@ class WebSocketBase(Generic[_DecodeText]):
         if not timeout:  # None or 0: the default, as aiohttp's ``timeout or ws_receive``
             timeout = self._timeout.ws_receive
         msg = await self._conn.receive(timeout)
+        if self._traces:
+            await send_all(self._traces, "on_ws_message_received", TraceWSMessageReceivedParams(msg))
         if msg.tp is WSMsgType.CLOSED:
             self._closed_receives += 1
             if self._closed_receives > _CLOSED_RECEIVE_LIMIT:

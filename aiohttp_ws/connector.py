@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import socket
 import ssl as ssl_module
 from asyncio.staggered import staggered_race
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Callable, Union
 
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -30,7 +29,18 @@ from .exceptions import (
     ServerFingerprintMismatch,
 )
 from .sansio.http11 import ResponseHead, serialize_request
+from ._dns import Resolver, interleave as order_addresses
 from .socks import SOCKS_SCHEMES, socks_connect
+from .tracing import (
+    CURRENT_TRACES,
+    Trace,
+    TraceConnectionCreateEndParams,
+    TraceConnectionCreateStartParams,
+    TraceConnectionQueuedEndParams,
+    TraceConnectionQueuedStartParams,
+    TraceConnectionReuseconnParams,
+    send_all,
+)
 from .http_proto import HttpHeadProtocol
 from .models import BasicAuth, RequestInfo
 
@@ -295,6 +305,7 @@ class BaseConnector:
         proxy_auth: BasicAuth | None = None,
         proxy_headers: CIMultiDict[str] | None = None,
         reuse: bool = False,
+        traces: tuple[Trace, ...] = (),
     ) -> Connection:
         """Lease a connection whose protocol reads an HTTP response head.
 
@@ -311,22 +322,36 @@ class BaseConnector:
             raise RuntimeError("Connector is closed.")
         choice = self._ssl if ssl is None else ssl
         key = ConnectionKey(host, port, is_ssl, choice if is_ssl else True, str(proxy) if proxy else None, server_hostname)
+        queued = traces and not self._limiter._free(key)
+        if queued:
+            await send_all(traces, "on_connection_queued_start", TraceConnectionQueuedStartParams())
         await self._limiter.acquire(key)
+        if queued:
+            await send_all(traces, "on_connection_queued_end", TraceConnectionQueuedEndParams())
         if reuse:
             conn = self._unpark(key)
             if conn is not None:
                 self._conns.add(conn)
+                if traces:
+                    await send_all(traces, "on_connection_reuseconn", TraceConnectionReuseconnParams())
                 return conn
+        token = CURRENT_TRACES.set(traces)
         try:
+            if traces:
+                await send_all(traces, "on_connection_create_start", TraceConnectionCreateStartParams())
             transport, protocol = await asyncio.wait_for(
                 self._open_maybe_proxied(key, proxy, proxy_auth, proxy_headers), timeout
             )
+            if traces:
+                await send_all(traces, "on_connection_create_end", TraceConnectionCreateEndParams())
         except asyncio.TimeoutError as exc:
             self._limiter.release(key)
             raise ConnectionTimeoutError(f"Connection timeout to host {host}:{port}") from exc
         except BaseException:
             self._limiter.release(key)
             raise
+        finally:
+            CURRENT_TRACES.reset(token)
         conn = Connection(key, transport, protocol, self)
         self._conns.add(conn)
         return conn
@@ -497,41 +522,6 @@ def _factory() -> HttpHeadProtocol:
     return HttpHeadProtocol(is_response=True)
 
 
-def _ip_literal(host: str, port: int, family: int) -> list[Any] | None:
-    """The address info of an IP literal without a lookup (``getaddrinfo`` would
-    cost a thread-pool round trip), or ``None`` for a name. Raises ``OSError``
-    when the literal's family is not the connector's."""
-    if "%" in host:
-        return None  # scoped IPv6: let getaddrinfo fill the scope id
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    found = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-    if family and family != found:
-        raise OSError(f"{host} is not an address of family {socket.AddressFamily(family).name}")
-    address = (host, port) if ip.version == 4 else (host, port, 0, 0)
-    return [(found, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
-
-
-def _interleave(infos: Sequence[Any], first_family_count: int) -> list[Any]:
-    """RFC 8305 §4: alternate address families, starting with the first one
-    returned (*first_family_count* of it first)."""
-    by_family: dict[int, list[Any]] = {}
-    for info in infos:
-        by_family.setdefault(info[0], []).append(info)
-    queues = list(by_family.values())
-    out: list[Any] = []
-    if queues:
-        out.extend(queues[0][:first_family_count])
-        queues[0] = queues[0][first_family_count:]
-    while any(queues):
-        for q in queues:
-            if q:
-                out.append(q.pop(0))
-    return out
-
-
 class TCPConnector(BaseConnector):
     """Connects over TCP: resolves with the event loop (cached), races the
     addresses with Happy Eyeballs (RFC 8305), then lets the loop wrap the
@@ -573,14 +563,11 @@ class TCPConnector(BaseConnector):
             keepalive_timeout=keepalive_timeout,
             enable_cleanup_closed=enable_cleanup_closed,
         )
-        self._ttl_dns_cache = ttl_dns_cache
-        self._use_dns_cache = use_dns_cache
+        self._resolver = Resolver(family=family, ttl=ttl_dns_cache, use_cache=use_dns_cache)
         self._family = family
         self._local_addr = local_addr
         self._happy_eyeballs_delay = happy_eyeballs_delay
         self._interleave = interleave or 1
-        self._dns: dict[tuple[str, int], tuple[list[Any], float]] = {}
-        self._resolving: dict[tuple[str, int], asyncio.Future[list[Any]]] = {}
 
     @property
     def family(self) -> int:
@@ -590,48 +577,11 @@ class TCPConnector(BaseConnector):
     @property
     def use_dns_cache(self) -> bool:
         """Whether resolutions are cached."""
-        return self._use_dns_cache
+        return self._resolver.use_cache
 
     def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
         """Forget cached resolutions (of one *host* and *port*, or all)."""
-        if host is not None and port is not None:
-            self._dns.pop((host, port), None)
-        else:
-            self._dns.clear()
-
-    async def _resolve(self, host: str, port: int) -> list[Any]:
-        """Address infos for *host*: from the cache while fresh; concurrent
-        lookups of one host share a single ``getaddrinfo``."""
-        literal = _ip_literal(host, port, self._family)
-        if literal is not None:
-            return literal
-        loop = asyncio.get_running_loop()
-        key = (host, port)
-        if self._use_dns_cache:
-            cached = self._dns.get(key)
-            if cached is not None and cached[1] > loop.time():
-                return cached[0]
-            pending = self._resolving.get(key)
-            if pending is not None:
-                return await asyncio.shield(pending)
-        fut: asyncio.Future[list[Any]] = loop.create_future()
-        if self._use_dns_cache:
-            self._resolving[key] = fut
-        try:
-            infos = await loop.getaddrinfo(host, port, family=self._family, type=socket.SOCK_STREAM)
-            if not infos:
-                raise OSError(f"no address for {host}")
-            fut.set_result(infos)
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # retrieved here; sharers get it too
-            raise
-        finally:
-            self._resolving.pop(key, None)
-        if self._use_dns_cache:
-            ttl = self._ttl_dns_cache
-            self._dns[key] = (infos, loop.time() + ttl if ttl is not None else float("inf"))
-        return infos
+        self._resolver.clear(host, port)
 
     async def _connect_sock(self, info: Any) -> socket.socket:
         loop = asyncio.get_running_loop()
@@ -649,7 +599,7 @@ class TCPConnector(BaseConnector):
 
     async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
         loop = asyncio.get_running_loop()
-        infos = _interleave(await self._resolve(host, port), self._interleave)
+        infos = order_addresses(await self._resolver.resolve(host, port), self._interleave)
         if len(infos) == 1:
             sock = await self._connect_sock(infos[0])
         else:
