@@ -84,6 +84,7 @@ async def test_examples_run() -> None:
         ("trio_echo.py", "got: TRIO"),
         ("stream_file.py", "32 MiB in 32 parts; sha256 matches: True"),
         ("observe.py", "body='missing token'"),
+        ("socks_proxy.py", "echo: through the proxy"),
     ):
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(root / script), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
