@@ -135,8 +135,11 @@ class WireLog:
 
 
 def wire_log(is_client: bool, peer: Any) -> WireLog | None:
-    """A ``WireLog`` if ``aiohttp_ws.websocket`` logs at DEBUG now, else ``None``."""
+    """A ``WireLog`` if ``aiohttp_ws.websocket`` logs at DEBUG now, else ``None``.
+    *peer*: the peer's address, or a callable returning it (called only then)."""
     if not websocket_log.isEnabledFor(logging.DEBUG):
         return None
+    if callable(peer):
+        peer = peer()
     where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else str(peer or "?")
     return WireLog(f"{'client' if is_client else 'server'} {where}", masked=is_client)

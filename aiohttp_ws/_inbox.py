@@ -9,6 +9,7 @@ asyncio connection pauses its transport, the anyio one stops reading.
 from __future__ import annotations
 
 import collections
+from typing import Callable
 
 from .models import WSMessage, WSMsgType
 
@@ -23,6 +24,8 @@ _BINARY = WSMsgType.BINARY
 _CHUNK = WSMsgType.CONTINUATION  # a part of a streamed message (``WebSocketProtocol.stream_fragments``)
 _CLOSE = WSMsgType.CLOSE
 _ERROR = WSMsgType.ERROR
+_PING = WSMsgType.PING
+_PONG = WSMsgType.PONG
 _DATA = (_TEXT, _BINARY, _CHUNK)
 
 
@@ -36,11 +39,18 @@ class Inbox:
 
     ``closing_locally`` is set once this side's ``close()`` began: from then on
     data messages and the peer's CLOSE are not delivered (aiohttp's rule).
+    The asyncio connection inlines ``wanted`` and ``put`` in its per-message
+    path (the same rules; ``tests/test_client_ws.py`` and the anyio tests
+    check both layers against the same peers).
     """
 
-    __slots__ = ("messages", "queued", "high", "low", "paused", "closing_locally")
+    __slots__ = ("messages", "queued", "high", "low", "paused", "closing_locally", "on_resume")
 
-    def __init__(self, max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES) -> None:
+    def __init__(
+        self,
+        max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES,
+        on_resume: Callable[[], None] = lambda: None,
+    ) -> None:
         if isinstance(max_queue_bytes, tuple):
             self.high, self.low = max_queue_bytes
         else:
@@ -51,12 +61,20 @@ class Inbox:
         self.queued = 0  # payload bytes of the data messages queued
         self.paused = False  # reading is paused because the queue is over ``high``
         self.closing_locally = False
+        #: Called when reading should resume (the queue fell to ``low`` while paused).
+        self.on_resume = on_resume
 
     def wanted(self, messages: list[WSMessage], autoping: bool) -> list[WSMessage]:
         """The messages the application gets: data (TEXT, BINARY, parts of a
         streamed message) and CLOSE unless this side is closing, every ERROR,
         PING/PONG only without autoping."""
         closing = self.closing_locally
+        if autoping and not closing:  # the usual case: only PING/PONG are not for the application
+            for msg in messages:
+                if msg.tp is _PING or msg.tp is _PONG:
+                    break
+            else:
+                return messages
         return [
             msg
             for msg in messages
@@ -77,16 +95,17 @@ class Inbox:
                 return True
         return False
 
-    def take(self) -> tuple[WSMessage, bool]:
-        """The oldest message, and ``True`` when reading should resume (the
-        queue fell to the low-water mark while paused)."""
+    def take(self) -> WSMessage:
+        """The oldest message; ``on_resume()`` is called when the queue falls to
+        the low-water mark while paused."""
         msg = self.messages.popleft()
-        if msg.tp in _DATA:
+        tp = msg.tp
+        if tp is _BINARY or tp is _TEXT or tp is _CHUNK:
             self.queued -= len(msg.data)
             if self.paused and self.queued <= self.low:
                 self.paused = False
-                return msg, True
-        return msg, False
+                self.on_resume()
+        return msg
 
     def put_back(self, msg: WSMessage) -> None:
         """Return a message taken by a receiver that was cancelled."""

@@ -57,6 +57,8 @@ class Pings:
 
     def abandon(self) -> None:
         """The connection ended: no pong will come for any outstanding ping."""
+        if not self.outstanding:
+            return
         outstanding, self.outstanding = self.outstanding, collections.deque()
         for _, _, on_pong in outstanding:
             if on_pong is not None:

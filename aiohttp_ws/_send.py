@@ -72,9 +72,13 @@ class SendPath:
         transport = self.transport
         if transport is None or self.lost or transport.is_closing():
             raise ClientConnectionResetError("Cannot write to closing transport")
-        if self._log is not None:
-            self._log.sent(data)
         transport.write(data)
+
+    def _write_logged(self, data: bytes | memoryview) -> None:
+        """``_write`` while DEBUG logging is on (the connection swaps it in)."""
+        assert self._log is not None
+        self._log.sent(data)
+        SendPath._write(self, data)
 
     async def _drain(self) -> None:
         if not self._write_paused:

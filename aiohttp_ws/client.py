@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl as ssl_module
 from typing import Any, Mapping, Sequence
 
@@ -196,10 +197,13 @@ class ClientSession(HttpMethods):
                 merge_ssl(ssl, verify_ssl, ssl_context, fingerprint), server_hostname, proxy, proxy_auth, proxy_headers
             )
             target = self._build_url(url)
+            if not self._trace_configs:  # the usual case: no tracing at all
+                return await self._ws_connect(
+                    target, ws_timeout=ws_timeout(timeout, receive_timeout), route=route, offers=offers_from(compress), **options
+                )
             traces = self._traces()
             sent: CIMultiDict[str] = CIMultiDict(headers or {})
-            if traces:
-                await send_all(traces, "on_request_start", TraceRequestStartParams(method, target, sent))
+            await send_all(traces, "on_request_start", TraceRequestStartParams(method, target, sent))
             try:
                 return await self._ws_connect(
                     target,
@@ -210,8 +214,7 @@ class ClientSession(HttpMethods):
                     **options,
                 )
             except BaseException as exc:
-                if traces:
-                    await send_all(traces, "on_request_exception", TraceRequestExceptionParams(method, target, sent, exc))
+                await send_all(traces, "on_request_exception", TraceRequestExceptionParams(method, target, sent, exc))
                 raise
 
         return AwaitableContext(connect(), _close_ws)
@@ -326,17 +329,18 @@ class ClientSession(HttpMethods):
                 request_info=info,
                 extensions=offers,
             )
-            log_raw_head(client_log, f"{url.host}:{url.port} >", handshake.request)
+            debug = client_log.isEnabledFor(logging.DEBUG)
+            if debug:
+                log_raw_head(client_log, f"{url.host}:{url.port} >", handshake.request)
             try:
                 conn, head = await self._hop(
                     url, handshake.request, route, proxy, self._timeout, reuse=False, traces=traces, info=info
                 )
             except HttpProcessingError as exc:
                 raise WSServerHandshakeError(info, status=exc.code, message=f"Invalid HTTP response: {exc.message}") from exc
-            log_head(
-                client_log, f"{url.host}:{url.port} <", f"HTTP/{head.version[0]}.{head.version[1]} {head.status} {head.reason}",
-                head.headers.items(),
-            )
+            if debug:
+                status_line = f"HTTP/{head.version[0]}.{head.version[1]} {head.status} {head.reason}"
+                log_head(client_log, f"{url.host}:{url.port} <", status_line, head.headers.items())
             location = head.headers.get("Location")
             if head.status == 101 or head.status not in REDIRECT_STATUSES or location is None:
                 break

@@ -126,9 +126,7 @@ class WebSocketBase(Generic[_DecodeText]):
         self._autoping = autoping
         self._decode_text = decode_text
         self._closed_receives = 0
-
-    #: The session's traces for this connection (``tracing``); ``()`` without any.
-    _traces: tuple[Trace, ...] = ()
+        self._traces: tuple[Trace, ...] = ()
 
     async def _trace_sent(self, tp: WSMsgType, size: int) -> None:
         await send_all(self._traces, "on_ws_message_sent", TraceWSMessageSentParams(tp, size))

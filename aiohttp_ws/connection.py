@@ -39,6 +39,7 @@ CLOSE_LINGER = 1.0
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 _ERROR = WSMsgType.ERROR
+_CLOSE = WSMsgType.CLOSE
 _PONG = WSMsgType.PONG
 _CHUNK = WSMsgType.CONTINUATION
 
@@ -77,7 +78,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
         self.core = core
         self.transport: asyncio.Transport | None = None
         self.exception: BaseException | None = None
-        self._inbox = Inbox(max_queue_bytes)
+        self._inbox = Inbox(max_queue_bytes, self._resume_reading)
         self._log: WireLog | None = None  # set in connection_made when DEBUG is on
         self._pings = Pings()
         self._parts_sent: asyncio.Event | None = None  # set while a message in parts is going out
@@ -112,7 +113,10 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
-        self._log = wire_log(self.core.is_client, self.transport.get_extra_info("peername"))
+        self._log = log = wire_log(self.core.is_client, lambda: transport.get_extra_info("peername"))
+        if log is not None:  # DEBUG: logged variants of the two hot paths; none of this when off
+            self._on_messages = self._on_messages_logged  # type: ignore[method-assign]
+            self._write = self._write_logged  # type: ignore[method-assign]
         if self._heartbeat:
             self._last_rx = self._loop.time()
             self._hb_handle = self._loop.call_at(self._last_rx + self._heartbeat, self._hb_fire)
@@ -129,8 +133,6 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
 
     def _on_messages(self, messages: list[WSMessage]) -> None:
         core = self.core
-        if self._log is not None:
-            self._log.received(messages)
         if self._heartbeat:
             self._last_rx = self._loop.time()
         if self._pings.outstanding:
@@ -141,10 +143,18 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
         out = core.data_to_send(hold_pongs=self._write_paused)
         if out and self.transport is not None:
             self._write_replies(out)
-        for msg in self._inbox.wanted(messages, core.autoping):
-            if msg.tp is _ERROR:
+        # Inbox.wanted, inlined: one pass over the batch.
+        closing = self._inbox.closing_locally
+        for msg in messages:
+            tp = msg.tp
+            if tp is _BINARY or tp is _TEXT or tp is _CLOSE or tp is _CHUNK:
+                if not closing:
+                    self._deliver(msg)
+            elif tp is _ERROR:
                 self.exception = msg.data
-            self._deliver(msg)
+                self._deliver(msg)
+            elif not core.autoping:  # PING / PONG reach the application only without autoping
+                self._deliver(msg)
         if core.failing and self._failure_timer is None:
             if any(m.tp is _TEXT or m.tp is _BINARY for m in messages) or self._inbox.queued:
                 # Grace: the application may still answer the messages that
@@ -155,6 +165,11 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
                 self._finish_failure()
         elif core.state is State.CLOSED:
             self._on_closed()
+
+    def _on_messages_logged(self, messages: list[WSMessage]) -> None:
+        assert self._log is not None
+        self._log.received(messages)
+        WebSocketConnection._on_messages(self, messages)
 
     def _finish_failure(self) -> None:
         if self._failure_timer is not None:
@@ -274,14 +289,15 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
             if not waiter.done():
                 waiter.set_result(msg)
                 return
-        if self._inbox.put(msg) and self.transport is not None:
-            self.transport.pause_reading()
-
-    def _pop(self) -> WSMessage:
-        msg, resume = self._inbox.take()
-        if resume:
-            self._resume_reading()
-        return msg
+        # Inbox.put, inlined: this runs once per message received.
+        inbox = self._inbox
+        inbox.messages.append(msg)
+        tp = msg.tp
+        if tp is _BINARY or tp is _TEXT or tp is _CHUNK:
+            inbox.queued += len(msg.data)
+            if inbox.queued > inbox.high and not inbox.paused and self.transport is not None:
+                inbox.paused = True
+                self.transport.pause_reading()
 
     def _resume_reading(self) -> None:
         self._resumed_at = self._loop.time()
@@ -312,9 +328,13 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
         Raises ``asyncio.TimeoutError`` after *timeout* seconds (the connection
         stays open) and ``RuntimeError`` if another task is already waiting.
         """
-        if self._inbox.messages:
-            msg = self._delivered(self._pop())
-            return msg if msg.tp is not _CHUNK else await self._on_part(msg, timeout, whole)
+        inbox = self._inbox
+        if inbox.messages:
+            msg = inbox.take()
+            tp = msg.tp
+            if tp is _ERROR:
+                self._delivered(msg)
+            return msg if tp is not _CHUNK else await self._on_part(msg, timeout, whole)
         core = self.core
         if core.close_received and not core.close_sent and not self.lost:
             await self.close(1000, b"", self._close_timeout)  # autoclose=False: reply now, as aiohttp
@@ -326,7 +346,9 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
         self._waiter = fut
         handle = self._loop.call_later(timeout, _expire, fut) if timeout else None
         try:
-            msg = self._delivered(await fut)
+            msg = await fut
+            if msg.tp is _ERROR:
+                self._delivered(msg)
         except asyncio.CancelledError:
             if fut.done() and not fut.cancelled() and fut.exception() is None:
                 self._inbox.put_back(fut.result())  # handed over as we were cancelled: keep it

@@ -335,7 +335,7 @@ class BaseConnector:
                 if traces:
                     await send_all(traces, "on_connection_reuseconn", TraceConnectionReuseconnParams())
                 return conn
-        token = CURRENT_TRACES.set(traces)
+        token = CURRENT_TRACES.set(traces) if traces else None
         try:
             if traces:
                 await send_all(traces, "on_connection_create_start", TraceConnectionCreateStartParams())
@@ -351,7 +351,8 @@ class BaseConnector:
             self._limiter.release(key)
             raise
         finally:
-            CURRENT_TRACES.reset(token)
+            if token is not None:
+                CURRENT_TRACES.reset(token)
         conn = Connection(key, transport, protocol, self)
         self._conns.add(conn)
         return conn

@@ -152,7 +152,9 @@ class Server:
             if self._max_connections is not None and len(self._websockets) >= self._max_connections:
                 _refuse(transport, _BUSY)
             request = UpgradeRequest.from_head(head, transport.get_extra_info("peername"))
-            log_head(server_log, "<", f"{head.method} {head.target} HTTP/{head.version[0]}.{head.version[1]}", head.headers.items())
+            if server_log.isEnabledFor(logging.DEBUG):
+                request_line = f"{head.method} {head.target} HTTP/{head.version[0]}.{head.version[1]}"
+                log_head(server_log, "<", request_line, head.headers.items())
             decision = await asyncio.wait_for(decide(self._process_request, request), self._handshake_timeout)
             if isinstance(decision, Refuse):
                 _refuse(transport, decision)

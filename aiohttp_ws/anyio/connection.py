@@ -84,7 +84,7 @@ class AnyioConnection(AnyioSendPath, PartReceiving):
         self.core = core
         self.exception: BaseException | None = None
         self._stream = stream
-        self._inbox = Inbox(max_queue_bytes)
+        self._inbox = Inbox(max_queue_bytes, self._resume)
         self._log = wire_log(core.is_client, stream.extra(anyio.abc.SocketAttribute.remote_address, None))
         self._pings = Pings()
         self._parts_sent: anyio.Event | None = None  # set while a message in parts is going out
@@ -299,10 +299,10 @@ class AnyioConnection(AnyioSendPath, PartReceiving):
         self._arrived.set()
 
     def _pop(self) -> WSMessage:
-        msg, resume = self._inbox.take()
-        if resume:
-            self._room.set()
-        return msg
+        return self._inbox.take()
+
+    def _resume(self) -> None:
+        self._room.set()
 
     async def receive(self, timeout: float | None = None, whole: bool = True) -> WSMessage:
         """The next message; CLOSED once no more can come. A streamed message
