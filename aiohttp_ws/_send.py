@@ -33,13 +33,21 @@ REUSED_OUTPUT_THRESHOLD = 128 * 1024
 _output = threading.local()
 
 
-async def _aiter(parts: Iterable[bytes] | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+async def with_fin(parts: Iterable[bytes] | AsyncIterable[bytes]) -> AsyncIterator[tuple[bytes, bool]]:
+    """``(part, is_last)`` for each of *parts* (sync or async); no parts at all
+    give one empty last part (an empty message)."""
+    pending: bytes | None = None
     if isinstance(parts, AsyncIterable):
         async for part in parts:
-            yield part
+            if pending is not None:
+                yield pending, False
+            pending = part
     else:
         for part in parts:
-            yield part
+            if pending is not None:
+                yield pending, False
+            pending = part
+    yield pending or b"", True
 
 
 def _consume_exception(task: asyncio.Task[None]) -> None:
@@ -217,12 +225,8 @@ class SendPath:
             # (they hold this lock), and later ones wait for this message.
             lock = self._deflate_lock
             await lock.acquire()
-            pending: bytes | None = None
-            async for part in _aiter(parts):
-                if pending is not None:
-                    await self._send_part(pending, opcode, False, compress)
-                pending = part
-            await self._send_part(pending or b"", opcode, True, compress)
+            async for part, fin in with_fin(parts):
+                await self._send_part(part, opcode, fin, compress)
         except BaseException:
             if core.sending_in_parts:  # half a message is on the wire
                 await self._abort_parts()

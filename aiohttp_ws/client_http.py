@@ -145,23 +145,21 @@ class HttpMethods(SessionBase):
         route: _Route,
         traces: tuple[Trace, ...] = (),
     ) -> ClientResponse:
-        if not traces:
-            return await self._send_request(
-                method, raw_url, params, data, json, headers, auth, allow_redirects, max_redirects,
-                raise_for_status, timeout, route, traces,
-            )
-        url = self._build_url(raw_url)
-        sent = CIMultiDict(headers or {})
-        await send_all(traces, "on_request_start", TraceRequestStartParams(method, url, sent))
+        sent: CIMultiDict[str] = CIMultiDict(headers or {}) if traces else CIMultiDict()
+        if traces:
+            url = self._build_url(raw_url)
+            await send_all(traces, "on_request_start", TraceRequestStartParams(method, url, sent))
         try:
             response = await self._send_request(
                 method, raw_url, params, data, json, headers, auth, allow_redirects, max_redirects,
                 raise_for_status, timeout, route, traces,
             )
         except BaseException as exc:
-            await send_all(traces, "on_request_exception", TraceRequestExceptionParams(method, url, sent, exc))
+            if traces:
+                await send_all(traces, "on_request_exception", TraceRequestExceptionParams(method, url, sent, exc))
             raise
-        await send_all(traces, "on_request_end", TraceRequestEndParams(method, response.url, sent, response))
+        if traces:
+            await send_all(traces, "on_request_end", TraceRequestEndParams(method, response.url, sent, response))
         return response
 
     async def _send_request(

@@ -21,7 +21,7 @@ import anyio
 import anyio.abc
 
 from .._inbox import Inbox
-from .._send import EXECUTOR_COMPRESS_THRESHOLD, _aiter
+from .._send import EXECUTOR_COMPRESS_THRESHOLD, with_fin
 from ..exceptions import ClientConnectionResetError, InvalidStateError
 from .._heartbeat import heartbeat_timeout
 from .._debuglog import WireLog
@@ -132,12 +132,8 @@ class AnyioSendPath:
         await self._after_parts()
         done = self._parts_sent = anyio.Event()
         try:
-            pending: bytes | None = None
-            async for part in _aiter(parts):
-                if pending is not None:
-                    await self._send_part(pending, opcode, False, compress)
-                pending = part
-            await self._send_part(pending or b"", opcode, True, compress)
+            async for part, fin in with_fin(parts):
+                await self._send_part(part, opcode, fin, compress)
         except BaseException:
             if self.core.sending_in_parts:  # half a message is on the wire
                 with anyio.CancelScope(shield=True):
