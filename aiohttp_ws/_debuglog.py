@@ -21,6 +21,7 @@ import struct
 from typing import Any, Iterable
 
 from .models import WSMessage, WSMsgType
+from .sansio.frames import OP_CLOSE, OP_TEXT, FrameParser
 
 __all__ = ("client_log", "server_log", "websocket_log", "WireLog", "wire_log", "log_head", "log_raw_head", "PREVIEW")
 
@@ -78,38 +79,24 @@ def describe_message(msg: WSMessage) -> str:
 
 
 def describe_frames(data: bytes | memoryview, masked: bool) -> list[str]:
-    """The frames in *data* (whole frames, as written), one line each."""
-    view = memoryview(data)
+    """The frames in *data* (whole frames, as written), one line each; parsed
+    by the frame parser itself (DEBUG only)."""
+    parser = FrameParser(expect_masked=masked, allowed_rsv=0x40)
+    parser.feed(bytes(data))
     lines: list[str] = []
-    pos = 0
-    while pos + 2 <= len(view):
-        b0, b1 = view[pos], view[pos + 1]
-        length = b1 & 0x7F
-        pos += 2
-        if length == 126:
-            (length,) = struct.unpack_from("!H", view, pos)
-            pos += 2
-        elif length == 127:
-            (length,) = struct.unpack_from("!Q", view, pos)
-            pos += 8
-        key = bytes(view[pos : pos + 4]) if masked else b""
-        pos += len(key)
-        head = bytes(view[pos : pos + min(length, PREVIEW + 1)])
-        if key:
-            head = bytes(b ^ key[i % 4] for i, b in enumerate(head))
-        pos += length
-        opcode = b0 & 0x0F
-        name = _OPCODES.get(opcode, f"opcode {opcode:#x}")
-        flags = "" if b0 & 0x80 else " fin=0"
-        if b0 & 0x40:  # RSV1: a permessage-deflate payload; its bytes say nothing to a reader
-            lines.append(f"{name}{flags} deflated [{length} bytes on the wire]")
-        elif opcode == 0x8 and len(head) >= 2:
-            code = struct.unpack("!H", head[:2])[0]
-            lines.append(f"CLOSE {code} {head[2:].decode('utf-8', 'replace')!r}")
-        elif opcode == 0x1:
-            lines.append(f"{name}{flags} {preview(head.decode('utf-8', 'replace'))} [{length} bytes]")
+    while (frame := parser.next_frame()) is not None:
+        name = _OPCODES.get(frame.opcode, f"opcode {frame.opcode:#x}")
+        flags = "" if frame.fin else " fin=0"
+        payload = frame.payload
+        if frame.rsv1:  # a permessage-deflate payload; its bytes say nothing to a reader
+            lines.append(f"{name}{flags} deflated [{len(payload)} bytes on the wire]")
+        elif frame.opcode == OP_CLOSE and len(payload) >= 2:
+            code = struct.unpack("!H", payload[:2])[0]
+            lines.append(f"CLOSE {code} {payload[2:].decode('utf-8', 'replace')!r}")
+        elif frame.opcode == OP_TEXT:
+            lines.append(f"{name}{flags} {preview(payload[: 4 * (PREVIEW + 1)].decode('utf-8', 'replace'))} [{len(payload)} bytes]")
         else:
-            lines.append(f"{name}{flags} {preview(head)} [{length} bytes]")
+            lines.append(f"{name}{flags} {preview(payload)} [{len(payload)} bytes]")
     return lines
 
 

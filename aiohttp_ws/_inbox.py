@@ -84,16 +84,14 @@ class Inbox:
             or (msg.tp not in _DATA and msg.tp is not _CLOSE and not autoping)
         ]
 
-    def put(self, msg: WSMessage) -> bool:
-        """Queue *msg*; ``True`` when the queue just went over the high-water
-        mark (the caller pauses reading)."""
+    def put(self, msg: WSMessage) -> None:
+        """Queue *msg*; over the high-water mark ``paused`` becomes true (the
+        reader stops reading until ``take()`` calls ``on_resume``)."""
         self.messages.append(msg)
         if msg.tp in _DATA:
             self.queued += len(msg.data)
-            if self.queued > self.high and not self.paused:
+            if self.queued > self.high:
                 self.paused = True
-                return True
-        return False
 
     def take(self) -> WSMessage:
         """The oldest message; ``on_resume()`` is called when the queue falls to

@@ -11,7 +11,7 @@ import anyio.abc
 from yarl import URL
 
 from .._debuglog import client_log, log_head, log_raw_head
-from ..client_base import USER_AGENT, _host_header
+from ..client_base import _SCHEMES, USER_AGENT, _host_header
 from ..client_ws import ClientWebSocketResponse
 from ..connection import DEFAULT_MAX_QUEUE_BYTES
 from ..connector import _connect_error
@@ -31,9 +31,6 @@ from ._http import read_body, read_head
 from .connection import AnyioConnection
 
 __all__ = ("connect",)
-
-_SCHEMES = {"ws": (False, 80), "http": (False, 80), "wss": (True, 443), "https": (True, 443)}
-
 
 @contextlib.asynccontextmanager
 async def connect(

@@ -25,7 +25,7 @@ from ..sansio.deflate import PerMessageDeflate
 from ..sansio.handshake import HandshakeRejected, accept_response, offered_protocols, process_request, reject_response
 from ..sansio.http11 import RequestHead
 from ..sansio.protocol import WebSocketProtocol
-from ..server import ServerWebSocket
+from ..server import _BUSY, ServerWebSocket
 from ..server_hooks import Accept, ProcessRequest, Refuse, SelectSubprotocol, UpgradeRequest, choose, decide
 from ._http import read_head
 from .connection import AnyioConnection
@@ -35,7 +35,6 @@ __all__ = ("serve", "accept", "ServerOptions")
 logger = logging.getLogger("aiohttp_ws.server")
 
 Handler = Callable[[ServerWebSocket], Awaitable[None]]
-_BUSY = Refuse(503, headers=[("Retry-After", "1")], body="Too many connections\n")
 
 
 @attrs.frozen(kw_only=True)
