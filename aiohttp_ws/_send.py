@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from typing import TYPE_CHECKING, AsyncIterable, AsyncIterator, Iterable
+from typing import TYPE_CHECKING, AsyncIterable, AsyncIterator, Awaitable, Iterable
 
 from .exceptions import ClientConnectionResetError, InvalidStateError
 from ._debuglog import WireLog
@@ -121,6 +121,26 @@ class SendPath:
             self._write(data)
         if self._write_paused:
             await self._drain()
+
+    def write_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> Awaitable[None] | None:
+        """``send_message`` without a coroutine in the usual case: write one
+        whole TEXT or BINARY message at once and return ``None``, or return
+        what the caller must await: ``send_message`` itself when the message
+        cannot go out now (the transport is over its limit, a message in
+        parts or a compression is in progress, 64 KiB or more), or the wait
+        for ``drain`` when this write took the transport over its limit.
+        Raises ``ClientConnectionResetError`` once closing has started."""
+        lock = self._deflate_lock
+        if self._write_paused or self._parts_sent is not None or lock is not None and lock.locked():
+            return self.send_message(payload, opcode, compress)
+        if len(payload) >= EXECUTOR_COMPRESS_THRESHOLD:
+            return self.send_message(payload, opcode, compress)
+        try:
+            data = self.core.send_message(payload, opcode, compress)
+        except InvalidStateError as exc:
+            raise ClientConnectionResetError("Cannot write to closing transport") from exc
+        self._write(data)
+        return self._drain() if self._write_paused else None
 
     def send_now(self, payload: bytes, opcode: int) -> bool:
         """Write one whole TEXT or BINARY message at once, without waiting:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from types import TracebackType
-from typing import Any, AsyncIterable, AsyncIterator, Callable, Generic, Iterable, Literal, Protocol, TypeVar, overload
+from typing import Any, AsyncIterable, AsyncIterator, Awaitable, Callable, Generic, Iterable, Literal, Protocol, TypeVar, overload
 
 from multidict import CIMultiDictProxy
 
@@ -70,6 +70,8 @@ class WSConnection(Protocol):
     def get_extra_info(self, name: str, default: Any = None) -> Any: ...
 
     async def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> None: ...
+
+    def write_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> Awaitable[None] | None: ...
 
     async def send_frame(self, payload: bytes, opcode: int, fin: bool = True) -> None: ...
 
@@ -216,7 +218,9 @@ class WebSocketBase(Generic[_DecodeText]):
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
         payload = data.encode("utf-8")
-        await self._conn.send_message(payload, OP_TEXT, compress)
+        waiting = self._conn.write_message(payload, OP_TEXT, compress)
+        if waiting is not None:
+            await waiting
         if self._traces:
             await self._trace_sent(WSMsgType.TEXT, len(payload))
 
@@ -226,7 +230,9 @@ class WebSocketBase(Generic[_DecodeText]):
         for ``send_str``."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        await self._conn.send_message(bytes(data), OP_BINARY, compress)
+        waiting = self._conn.write_message(bytes(data), OP_BINARY, compress)
+        if waiting is not None:
+            await waiting
         if self._traces:
             await self._trace_sent(WSMsgType.BINARY, len(data))
 

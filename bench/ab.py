@@ -36,9 +36,8 @@ def main() -> None:
     if args.cells:
         cells = [c for c in cells if c[0] in args.cells.split(",")]
     pin = ["taskset", "-c", "0"] if run.shutil.which("taskset") else []
-    server = subprocess.Popen(pin + [sys.executable, os.path.join(HERE, "server.py")], stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    url = f"ws://127.0.0.1:{server.stdout.readline().strip()}/"
+    server, url = run.start_server()
+    deflate_server, deflate_url = run.start_server("deflate_server.py")
     client_pin = ["taskset", "-c", "1"] if pin else []
     results: dict[tuple[str, str, str], list[float]] = {}
     try:
@@ -48,13 +47,15 @@ def main() -> None:
                     trees = [("base", args.base), ("head", args.head)]
                     for name, tree in trees if round_ % 2 == 0 else trees[::-1]:
                         env = dict(os.environ, PYTHONPATH=tree)
-                        cmd = client_pin + [sys.executable, os.path.join(HERE, "clients.py"), "aiohttp_ws", loop, scenario, str(size), str(count), url]
+                        cmd = client_pin + [sys.executable, os.path.join(HERE, "clients.py"), "aiohttp_ws", loop, scenario, str(size), str(count),
+                               deflate_url if scenario == "echo-json" else url]
                         out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=HERE, timeout=300, check=True)
                         cpu = json.loads(out.stdout.strip().splitlines()[-1])["cpu"]
                         results.setdefault((loop, label, name), []).append(cpu / count * 1e6)
     finally:
-        server.terminate()
-        server.wait()
+        for proc in (server, deflate_server):
+            proc.terminate()
+            proc.wait()
     print("| loop | cell | base µs | head µs | base/head |\n|---|---|---|---|---|")
     for loop in args.loops.split(","):
         for label, *_ in cells:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import random
 import resource
 import sys
 import time
@@ -47,10 +48,15 @@ class Conn:
     close: Callable[[], Awaitable[Any]]
 
 
+#: Set for the compressed cells (scenario ``echo-json``): every client offers
+#: permessage-deflate as its users turn it on.
+DEFLATE = False
+
+
 async def connect_aiohttp_ws(url: str) -> Conn:
     import aiohttp_ws
 
-    ws = await aiohttp_ws.ws_connect(url, max_msg_size=0)
+    ws = await aiohttp_ws.ws_connect(url, max_msg_size=0, compress=15 if DEFLATE else 0)
     conn = Conn()
     conn.send = lambda p: ws.send_bytes(p) if isinstance(p, bytes) else ws.send_str(p)
 
@@ -65,7 +71,7 @@ async def connect_aiohttp(url: str) -> Conn:
     import aiohttp
 
     session = aiohttp.ClientSession()
-    ws = await session.ws_connect(url, max_msg_size=0)
+    ws = await session.ws_connect(url, max_msg_size=0, compress=15 if DEFLATE else 0)
     conn = Conn()
     conn.send = lambda p: ws.send_bytes(p) if isinstance(p, bytes) else ws.send_str(p)
 
@@ -83,7 +89,7 @@ async def connect_aiohttp(url: str) -> Conn:
 async def connect_websockets(url: str) -> Conn:
     from websockets.asyncio.client import connect
 
-    ws = await connect(url, max_size=None, compression=None)
+    ws = await connect(url, max_size=None, compression="deflate" if DEFLATE else None)
     conn = Conn()
     conn.send, conn.recv, conn.close = ws.send, ws.recv, ws.close
     return conn
@@ -241,8 +247,37 @@ async def connect_baseline(url: str) -> Conn:
 CONNECT["baseline"] = connect_baseline
 
 
+def json_payload(size: int) -> str:
+    """About *size* bytes of JSON as services send it (market data records),
+    the same in every run."""
+    rng = random.Random(6455)
+    records: list[dict[str, Any]] = []
+    text = "[]"
+    while len(text) < size:
+        records.append(
+            {
+                "id": len(records),
+                "symbol": rng.choice(["BTC-USD", "ETH-USD", "SOL-USD", "EUR-USD", "AAPL", "MSFT"]),
+                "side": rng.choice(["buy", "sell"]),
+                "price": round(rng.uniform(10, 70000), 2),
+                "size": round(rng.expovariate(0.5), 6),
+                "ts": 1_780_000_000_000 + rng.randrange(10**6),
+                "venue": rng.choice(["XNAS", "XNYS", "BATS", "EDGX"]),
+            }
+        )
+        text = json.dumps(records)
+    return text[:size] if len(text) == size else json.dumps(records[:-1])
+
+
 async def measure(lib: str, scenario: str, size: int, count: int, url: str) -> dict[str, float]:
-    payload: Any = ("é" * (size // 2)) if scenario == "echo-text" else bytes(range(256)) * (size // 256) + bytes(size % 256)
+    global DEFLATE
+    if scenario == "echo-json":
+        DEFLATE, scenario = True, "echo-text"
+        payload: Any = json_payload(size)
+    elif scenario == "echo-text":
+        payload = "é" * (size // 2)
+    else:
+        payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
     if lib == "baseline" and scenario != "memory" and scenario != "handshake":
         window = WINDOW if scenario == "pipeline" else 1
         await baseline_echo(url, payload, max(count // 10, WINDOW + 1), window)  # warm-up

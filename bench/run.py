@@ -36,6 +36,7 @@ SCENARIOS = [
     ("echo 1 MiB", "echo-bytes", 1 << 20, 200),
     ("echo 64 KiB text", "echo-text", 65536, 2000),
     ("pipelined 1 KiB, window 128", "pipeline", 1024, 50000),
+    ("echo 64 KiB JSON, deflate", "echo-json", 65536, 1000),
     ("connect + close", "handshake", 0, 500),
     ("idle memory per connection", "memory", 0, 1000),
 ]
@@ -47,8 +48,12 @@ def pinned(core: int) -> list[str]:
     return []
 
 
-def start_server() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(pinned(0) + [sys.executable, os.path.join(HERE, "server.py")], stdout=subprocess.PIPE, text=True)
+#: Libraries with permessage-deflate (the compressed cells; picows has none).
+DEFLATE_LIBS = ["aiohttp_ws", "aiohttp", "websockets"]
+
+
+def start_server(script: str = "server.py") -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(pinned(0) + [sys.executable, os.path.join(HERE, script)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     port = proc.stdout.readline().strip()
     return proc, f"ws://127.0.0.1:{port}/"
@@ -64,12 +69,14 @@ def run_one(lib: str, loop: str, scenario: str, size: int, count: int, url: str)
     return result
 
 
-def collect(rounds: int, scale: float, url: str) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+def collect(rounds: int, scale: float, urls: dict[str, str]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """*urls*: the plain echo server's (``""``) and the deflate one's (``"echo-json"``)."""
     results: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in range(rounds):
         for label, scenario, size, count in SCENARIOS:
             n = max(50, int(count * scale)) if scenario != "memory" else max(200, int(count * min(1.0, scale * 2)))
-            for lib in LIBS:
+            url = urls.get(scenario, urls[""])
+            for lib in DEFLATE_LIBS if scenario == "echo-json" else LIBS:
                 for loop in LOOPS:
                     res = run_one(lib, loop, scenario, size, n, url)
                     if res is not None:
@@ -113,12 +120,14 @@ def main() -> None:
     import aiohttp_ws
 
     server, url = start_server()
+    deflate_server, deflate_url = start_server("deflate_server.py")
     start = time.monotonic()
     try:
-        results = collect(rounds, scale, url)
+        results = collect(rounds, scale, {"": url, "echo-json": deflate_url})
     finally:
-        server.terminate()
-        server.wait()
+        for proc in (server, deflate_server):
+            proc.terminate()
+            proc.wait()
     print(f"aiohttp_ws {aiohttp_ws.__version__}, compiled hot path: {aiohttp_ws.HAS_EXTENSIONS}; "
           f"client CPU per message (user+sys), median of {rounds} round(s); rate in parentheses; "
           f"{time.monotonic() - start:.0f} s\n")

@@ -15,7 +15,7 @@ queue does not count as the peer's silence.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, AsyncIterable, AsyncIterator, Iterable
+from typing import TYPE_CHECKING, AsyncIterable, AsyncIterator, Awaitable, Iterable
 
 import anyio
 import anyio.abc
@@ -80,6 +80,11 @@ class AnyioSendPath:
             raise
         except _STREAM_ENDED as exc:
             raise ClientConnectionResetError(f"Cannot write to closing transport: {exc!r}") from exc
+
+    def write_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> Awaitable[None] | None:
+        """What to await to send one whole message: ``send_message`` (writes
+        on this layer always go through the write lock)."""
+        return self.send_message(payload, opcode, compress)
 
     async def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> None:
         """Send one whole TEXT or BINARY message. *compress* as the asyncio

@@ -22,3 +22,9 @@ cdef class FrameParser:
 cpdef bytes frame_header(int opcode, Py_ssize_t n, bint mask, bint fin, bint rsv1)
 
 cpdef bytes build_frame(int opcode, object payload, bint mask, bint fin=*, bint rsv1=*)
+
+cdef bytes _key_pool
+cdef Py_ssize_t _key_pos
+
+@cython.locals(pos=Py_ssize_t)
+cpdef bytes masking_key()

@@ -56,6 +56,7 @@ _KNOWN_OPCODES = frozenset((0x0, 0x1, 0x2, 0x8, 0x9, 0xA))
 #: 1004 is reserved; 1005, 1006 and 1015 are local-only and never on the wire.
 _SENDABLE_CLOSE_CODES = frozenset((1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014))
 
+_new_tuple = tuple.__new__
 _PACK_16 = struct.Struct("!BBH").pack
 _PACK_64 = struct.Struct("!BBQ").pack
 #: Size of the per-thread scratch buffer the transport reads into (bytes).
@@ -70,12 +71,19 @@ _scratch = threading.local()
 MAX_SPARE_BUFFERS = 2
 
 
-def _scratch_buffer() -> bytearray:
-    """The calling thread's read buffer, shared by its idle parsers."""
-    buf: bytearray | None = getattr(_scratch, "buf", None)
-    if buf is None:
-        buf = _scratch.buf = bytearray(READ_SIZE)
-    return buf
+def _scratch_buffer() -> tuple[bytearray, memoryview]:
+    """The calling thread's read buffer, shared by its idle parsers, and a view
+    of all of it (made once: the buffer is never resized)."""
+    pair: tuple[bytearray, memoryview] | None = getattr(_scratch, "pair", None)
+    if pair is None:
+        buf = bytearray(READ_SIZE)
+        pair = _scratch.pair = (buf, memoryview(buf))
+    return pair
+
+
+#: The buffer of an idle parser: shared, never written (``_reserve`` swaps in
+#: a new one before growing).
+_EMPTY = bytearray()
 
 
 def _take_buffer(size: int, received: int) -> bytearray:
@@ -249,7 +257,7 @@ class FrameParser:
     """
 
     def __init__(self, *, expect_masked: bool, allowed_rsv: int = 0) -> None:
-        self._buf = bytearray()
+        self._buf = _EMPTY
         self._pos = 0  # parse position
         self._end = 0  # end of the received bytes (the buffer may be larger)
         self._in_scratch = False
@@ -274,6 +282,8 @@ class FrameParser:
 
     def feed(self, data: bytes) -> None:
         """Append received bytes."""
+        if self._in_scratch:  # never grow the shared buffer
+            self.release_scratch()
         n = len(data)
         self._reserve(n)
         end = self._end
@@ -283,11 +293,15 @@ class FrameParser:
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         """Where the transport should read the next bytes (then ``buffer_updated``)."""
         if self._pos == self._end:
-            self._release_idle()
-            self._buf = _scratch_buffer()
+            if not self._in_scratch and len(self._buf) > READ_SIZE:
+                _give_back(self._buf)
+            pair = _scratch_buffer()
+            self._buf = pair[0]
             self._pos = self._end = 0
             self._in_scratch = True
-            return memoryview(self._buf)
+            return pair[1]
+        if self._in_scratch:  # called again before release_scratch(): never grow the shared buffer
+            self.release_scratch()
         pending = self._pending
         # Room for the rest of the frame, but at most as much as has arrived:
         # the buffer at most doubles per read, so memory follows the bytes
@@ -317,14 +331,14 @@ class FrameParser:
             buf[:left] = memoryview(self._buf)[pos : self._end]
             self._buf = buf
         else:
-            self._buf = bytearray(memoryview(self._buf)[pos : self._end]) if left else bytearray()
+            self._buf = bytearray(memoryview(self._buf)[pos : self._end]) if left else _EMPTY
         self._shift(pos)
 
     def _release_idle(self) -> None:
         """Drop the buffer of an idle parser, giving a big one to the thread's spares."""
         if not self._in_scratch and len(self._buf) > READ_SIZE:
             _give_back(self._buf)
-        self._buf = bytearray()
+        self._buf = _EMPTY
         self._pos = self._end = 0
         self._in_scratch = False
 
@@ -348,6 +362,8 @@ class FrameParser:
             self._shift(pos)
         grow = self._end + n - len(buf)
         if grow > 0:
+            if buf is _EMPTY:
+                buf = self._buf = bytearray()
             buf.extend(bytes(grow))
 
     def next_frame(self) -> Frame | None:
@@ -400,7 +416,8 @@ class FrameParser:
             self._pos = self._end = 0
         else:
             self._pos = end
-        return Frame(bool(b0 & 0x80), opcode, payload, bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10))
+        # tuple.__new__: the NamedTuple's generated __new__ is a Python-level call.
+        return _new_tuple(Frame, (bool(b0 & 0x80), opcode, payload, bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10)))
 
     def pending_frame(self) -> tuple[int, bool] | None:
         """``(opcode, rsv1)`` of the frame being received when ``next_frame()``

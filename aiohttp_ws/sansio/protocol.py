@@ -44,6 +44,9 @@ __all__ = ("State", "WebSocketProtocol")
 
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+#: ``tuple.__new__(WSMessage, (tp, data, extra))``: what ``WSMessage(tp, data,
+#: extra)`` makes, without the NamedTuple's Python-level ``__new__``.
+_new_message = tuple.__new__
 
 
 class State(enum.IntEnum):
@@ -54,6 +57,10 @@ class State(enum.IntEnum):
     CLOSING = 2
     CLOSED = 3
 
+
+_OPEN = State.OPEN
+_CLOSING = State.CLOSING
+_CLOSED = State.CLOSED
 
 class WebSocketProtocol(Reassembly):
     """One side of a WebSocket connection, on bytes alone.
@@ -167,9 +174,10 @@ class WebSocketProtocol(Reassembly):
 
     def buffer_updated(self, nbytes: int) -> list[WSMessage]:
         """*nbytes* were read into ``get_buffer()``'s buffer: as ``receive_data``."""
-        self._parser.buffer_updated(nbytes)
-        if self._done_receiving():
-            self._parser.release_scratch()
+        parser = self._parser
+        parser.buffer_updated(nbytes)
+        if self.state is _CLOSED or self.close_received or self.exception is not None:
+            parser.release_scratch()
             return []
         return self._receive()
 
@@ -187,9 +195,9 @@ class WebSocketProtocol(Reassembly):
                 opcode = frame.opcode
                 simple = frame.fin and not frame.rsv1 and not self._frag_opcode and not self._partial_used
                 if simple and opcode == OP_BINARY:
-                    messages.append(WSMessage(_BINARY, frame.payload, None))
+                    messages.append(_new_message(WSMessage, (_BINARY, frame.payload, None)))
                 elif simple and opcode == OP_TEXT:
-                    messages.append(WSMessage(_TEXT, _decode_text(frame.payload), None))
+                    messages.append(_new_message(WSMessage, (_TEXT, _decode_text(frame.payload), None)))
                 elif opcode >= 8:
                     if frame.rsv1:
                         raise ProtocolError("RSV1 set on a control frame (RFC 7692 §6.1)")
@@ -289,10 +297,12 @@ class WebSocketProtocol(Reassembly):
         Raises ``InvalidStateError`` unless the state is OPEN (or CLOSING with
         only the peer's close received), or inside a fragmented send.
         """
-        self.check_can_send_message()
-        if self.will_compress(compress):
-            assert self.codec is not None
-            return build_frame(opcode, self.codec.compress(payload), mask=self.is_client, rsv1=True)
+        state = self.state
+        if self.close_sent or self._sending_fragmented or state is not _OPEN and state is not _CLOSING:
+            self.check_can_send_message()  # raises the precise error
+        codec = self.codec
+        if codec is not None and codec.can_compress and (compress is None or compress):
+            return build_frame(opcode, codec.compress(payload), mask=self.is_client, rsv1=True)
         return build_frame(opcode, payload, mask=self.is_client)
 
     def send_message_into(self, out: bytearray, payload: bytes, opcode: int) -> int:

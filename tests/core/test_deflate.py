@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 import zlib
 
 import pytest
 
 from aiohttp_ws.sansio.deflate import (
+    DEFAULT_LEVEL,
     DeflateCodec,
     DeflateParams,
     NegotiationError,
@@ -184,6 +186,26 @@ def test_codec_round_trip_with_context_takeover() -> None:
     assert server.decompress(first, final=True, limit=None) == text
     assert server.decompress(second, final=True, limit=None) == text
     assert not first.endswith(b"\x00\x00\xff\xff")  # the tail is removed (§7.2.1)
+
+
+def test_default_level_is_1_and_level_is_honoured() -> None:
+    """The default level compresses exactly as zlib's level 1 does; an
+    explicit level 9 gives zlib's level-9 bytes (which are smaller here)."""
+    records = [{"id": i, "symbol": "BTC-USD" if i % 3 else "ETH-USD", "price": 60000 + i * 0.25} for i in range(2000)]
+    data = json.dumps(records).encode()
+
+    def zlib_at(level: int) -> bytes:
+        comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+        return (comp.compress(data) + comp.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+    assert PerMessageDeflate().level == DEFAULT_LEVEL == 1
+    default = DeflateCodec(DeflateParams(), is_client=True).compress(data)
+    best = DeflateCodec(DeflateParams(level=9), is_client=True).compress(data)
+    assert default == zlib_at(1)
+    assert best == zlib_at(9)
+    assert len(best) < len(default) < len(data) // 4
+    client, server = pair(DeflateParams())
+    assert server.decompress(client.compress(data), final=True, limit=None) == data
 
 
 def test_codec_without_context_takeover_is_message_by_message() -> None:

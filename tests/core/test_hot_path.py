@@ -110,3 +110,117 @@ def test_build_frame_into_reuses_one_buffer(size: int) -> None:
         assert frame is not None and frame.opcode == opcode and frame.fin and frame.payload == payload
         assert parser.next_frame() is None
     assert len(out) == n  # grown once, to the frame's size
+
+
+@compiled
+@pytest.mark.parametrize("size", [0, 7, 8, 9, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 5, 200_001])
+def test_c_mask_on_both_sides_of_the_gil_threshold(size: int) -> None:
+    """Payloads of NOGIL_SIZE bytes or more are masked with the GIL released:
+    the same bytes either way, whatever buffer type the key comes in."""
+    from aiohttp_ws.sansio import _mask
+
+    assert _mask.NOGIL_SIZE == 16 * 1024
+    data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    key = b"\x01\x80\xfe\x7f"
+    want = frames._apply_mask_py(data, key)
+    for k in (key, bytearray(key), memoryview(key)):
+        assert frames.apply_mask(data, k) == want
+        out = bytearray(size + 2)
+        frames.mask_into(out, 2, data, k)
+        assert bytes(out[2:]) == want
+    for bad in (b"", b"abc", b"abcde"):
+        with pytest.raises(ValueError):
+            frames.mask_frame(b"", data, bad)
+        with pytest.raises(ValueError):
+            frames.mask_into(bytearray(size), 0, data, bad)
+
+
+def _read_in_place(parser: frames.FrameParser, chunks: list[bytes]) -> list[object]:
+    """What an asyncio.BufferedProtocol does: get_buffer, copy, buffer_updated,
+    parse, release_scratch; with a feed() between reads now and then."""
+    out: list[object] = []
+    try:
+        for i, chunk in enumerate(chunks):
+            if i % 5 == 4:
+                parser.feed(chunk)
+            else:
+                buf = parser.get_buffer(-1)
+                n = min(len(chunk), len(buf))
+                buf[:n] = chunk[:n]
+                del buf  # a transport holds the view only while it reads
+                parser.buffer_updated(n)
+                if n < len(chunk):
+                    parser.feed(chunk[n:])
+            while (f := parser.next_frame()) is not None:
+                out.append(tuple(f))
+            parser.release_scratch()
+            out.append((parser.pending_frame(), parser.buffered))
+    except aiohttp_ws.WebSocketError as exc:
+        out.append((type(exc).__name__, exc.code))
+    return out
+
+
+@given(
+    chunks=st.lists(st.binary(max_size=300), max_size=30),
+    masked=st.booleans(),
+)
+def test_reading_in_place_agrees_with_feeding(chunks: list[bytes], masked: bool) -> None:
+    """The scratch-buffer path (shared per-thread buffer, its cached view, the
+    shared empty buffer of idle parsers) gives the frames feed() gives, on the
+    compiled parser and on the pure twin, two parsers taking turns."""
+    def fed(parser_cls: type) -> list[object]:
+        parser = parser_cls(expect_masked=masked, allowed_rsv=0x40)
+        out: list[object] = []
+        try:
+            for chunk in chunks:
+                parser.feed(chunk)
+                while (f := parser.next_frame()) is not None:
+                    out.append(tuple(f))
+                out.append((parser.pending_frame(), parser.buffered))
+        except aiohttp_ws.WebSocketError as exc:
+            out.append((type(exc).__name__, exc.code))
+        return out
+
+    want = fed(PURE.FrameParser)
+    for cls in {frames.FrameParser, PURE.FrameParser}:
+        first, second = cls(expect_masked=masked, allowed_rsv=0x40), cls(expect_masked=masked, allowed_rsv=0x40)
+        assert _read_in_place(first, chunks) == want
+        assert _read_in_place(second, chunks) == want  # the same thread's scratch buffer, reused
+        assert first.held_bytes <= 2 * sum(map(len, chunks)) + frames.MIN_READ
+
+
+@compiled
+@given(
+    chunks=st.lists(st.binary(max_size=60), max_size=25),
+    sends=st.lists(st.tuples(st.sampled_from([1, 2, 9, 10]), st.binary(max_size=20)), max_size=5),
+)
+def test_protocol_on_the_compiled_parser_agrees_with_the_pure_twin(
+    chunks: list[bytes], sends: list[tuple[int, bytes]]
+) -> None:
+    """The connection state machine over either parser: the same messages,
+    the same automatic replies (pongs, close reply, failure close frame), the
+    same state, close code and errors for arbitrary received bytes and sends
+    in between (a server core: the frames it sends are unmasked, so the bytes
+    out are comparable)."""
+    from aiohttp_ws.sansio.protocol import WebSocketProtocol
+
+    def run(parser_cls: type) -> list[object]:
+        core = WebSocketProtocol(is_client=False)
+        core._parser = parser_cls(expect_masked=True, allowed_rsv=0)
+        core._set_limits()
+        log: list[object] = []
+        for i, chunk in enumerate(chunks):
+            log.append([(m.tp, m.data if not isinstance(m.data, BaseException) else repr(m.data), m.extra)
+                        for m in core.receive_data(chunk)])
+            log.append(core.data_to_send())
+            if i < len(sends):
+                opcode, payload = sends[i]
+                try:
+                    log.append(core.send_frame(payload, opcode) if opcode >= 8 else core.send_message(payload, opcode))
+                except (aiohttp_ws.InvalidStateError, ValueError) as exc:
+                    log.append(type(exc).__name__)
+            log.append((core.state, core.close_code, core.failing))
+        log.append(core.finish_failure())
+        return log
+
+    assert run(frames.FrameParser) == run(PURE.FrameParser)
