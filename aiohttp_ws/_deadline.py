@@ -8,6 +8,19 @@ from typing import Awaitable, TypeVar
 from .exceptions import ServerTimeoutError
 
 T = TypeVar("T")
+_timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+
+
+
+async def bounded(awaitable: Awaitable[T], deadline: float) -> T:
+    """Await *awaitable* in the calling task until *deadline* (a ``loop.time()``
+    value), then cancel it and raise ``asyncio.TimeoutError``. On Python 3.11+
+    this is ``asyncio.timeout_at``: no task is made for the awaitable (as
+    ``asyncio.wait_for`` does before 3.12), which saves two event-loop
+    iterations per call on the connect path."""
+    if _timeout_at is None:
+        return await asyncio.wait_for(awaitable, max(deadline - asyncio.get_running_loop().time(), 0))
+    async with _timeout_at(deadline):
+        return await awaitable
 
 
 async def within(
@@ -18,9 +31,8 @@ async def within(
     raised inside (a read timeout, say) passes unchanged."""
     if deadline is None:
         return await awaitable
-    remaining = deadline - asyncio.get_running_loop().time()
     try:
-        return await asyncio.wait_for(awaitable, max(remaining, 0))
+        return await bounded(awaitable, deadline)
     except asyncio.TimeoutError as exc:
         if isinstance(exc, ServerTimeoutError):
             raise

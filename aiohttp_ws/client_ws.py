@@ -80,6 +80,8 @@ class WSConnection(Protocol):
     @property
     def latency(self) -> float | None: ...
 
+    def receive_nowait(self) -> WSMessage | None: ...
+
     async def receive(self, timeout: float | None = None) -> WSMessage: ...
 
     async def receive_part(self, timeout: float | None = None) -> WSMessage: ...
@@ -338,9 +340,11 @@ class WebSocketBase(Generic[_DecodeText]):
         ``asyncio.TimeoutError`` is raised and the connection stays open.
         Raises ``RuntimeError`` if another task is already receiving.
         """
-        if not timeout:  # None or 0: the default, as aiohttp's ``timeout or ws_receive``
-            timeout = self._timeout.ws_receive
-        msg = await self._conn.receive(timeout)
+        msg = self._conn.receive_nowait()  # a data message already queued: no coroutine below this one
+        if msg is None:
+            if not timeout:  # None or 0: the default, as aiohttp's ``timeout or ws_receive``
+                timeout = self._timeout.ws_receive
+            msg = await self._conn.receive(timeout)
         if self._traces:
             await send_all(self._traces, "on_ws_message_received", TraceWSMessageReceivedParams(msg))
         if msg.tp is WSMsgType.CLOSED:

@@ -320,6 +320,17 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
         """Payload bytes (characters for text) waiting for ``receive()``."""
         return self._inbox.queued
 
+    def receive_nowait(self) -> WSMessage | None:
+        """The next message if it is a TEXT or BINARY message already queued,
+        else ``None`` (then ``receive()`` has the rules): the path of a reader
+        that keeps up with a busy peer, without a coroutine."""
+        inbox = self._inbox
+        if inbox.messages:
+            tp = inbox.messages[0].tp
+            if tp is _BINARY or tp is _TEXT:
+                return inbox.take()
+        return None
+
     async def receive(self, timeout: float | None = None, whole: bool = True) -> WSMessage:
         """The next message; CLOSED once no more can come. A streamed message
         (``stream_messages()``) is joined from its parts unless *whole* is

@@ -29,6 +29,7 @@ from .exceptions import (
     ServerFingerprintMismatch,
 )
 from .sansio.http11 import ResponseHead, serialize_request
+from ._deadline import bounded
 from ._dns import Resolver, interleave as order_addresses
 from .socks import SOCKS_SCHEMES, socks_connect
 from .tracing import (
@@ -339,9 +340,11 @@ class BaseConnector:
         try:
             if traces:
                 await send_all(traces, "on_connection_create_start", TraceConnectionCreateStartParams())
-            transport, protocol = await asyncio.wait_for(
-                self._open_maybe_proxied(key, proxy, proxy_auth, proxy_headers), timeout
-            )
+            opening = self._open_maybe_proxied(key, proxy, proxy_auth, proxy_headers)
+            if timeout is None:
+                transport, protocol = await opening
+            else:
+                transport, protocol = await bounded(opening, asyncio.get_running_loop().time() + timeout)
             if traces:
                 await send_all(traces, "on_connection_create_end", TraceConnectionCreateEndParams())
         except asyncio.TimeoutError as exc:

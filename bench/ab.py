@@ -1,6 +1,6 @@
 """Compare two source trees of aiohttp_ws cell by cell (a regression check).
 
-    python bench/ab.py BASE_TREE HEAD_TREE [--rounds 5] [--cells "echo 64 B,connect + close"] [--loops asyncio]
+    python bench/ab.py BASE_TREE HEAD_TREE [--rounds 5] [--cells "echo 64 B;connect + close"] [--loops asyncio]
 
 Each tree must be importable with ``PYTHONPATH=TREE`` (build its compiled
 twins first: ``python setup.py build_ext --inplace`` in it, e.g. a ``git
@@ -29,12 +29,12 @@ def main() -> None:
     parser.add_argument("base")
     parser.add_argument("head")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--cells", help="comma-separated labels of bench/run.py's cells")
+    parser.add_argument("--cells", help="labels of bench/run.py's cells, separated by semicolons")
     parser.add_argument("--loops", default="asyncio,uvloop")
     args = parser.parse_args()
     cells = [c for c in run.SCENARIOS if c[1] != "memory"]
     if args.cells:
-        cells = [c for c in cells if c[0] in args.cells.split(",")]
+        cells = [c for c in cells if c[0] in args.cells.split(";")]
     pin = ["taskset", "-c", "0"] if run.shutil.which("taskset") else []
     server, url = run.start_server()
     deflate_server, deflate_url = run.start_server("deflate_server.py")

@@ -304,6 +304,11 @@ class AnyioConnection(AnyioSendPath, PartReceiving):
     def _resume(self) -> None:
         self._room.set()
 
+    def receive_nowait(self) -> WSMessage | None:
+        """Always ``None``: on this layer taking a message may wait (for the
+        failure's close frame to be written), so ``receive()`` takes them all."""
+        return None
+
     async def receive(self, timeout: float | None = None, whole: bool = True) -> WSMessage:
         """The next message; CLOSED once no more can come. A streamed message
         is joined from its parts unless *whole* is false (``receive_part``).
