@@ -97,6 +97,10 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
         self.lost_callbacks: list[Callable[[], None]] = []
         self._deflate_lock: asyncio.Lock | None = None
         self._failure_timer: asyncio.TimerHandle | None = None
+        # The transport asks the frame parser for its buffer directly: one C
+        # call per read instead of two Python frames (set before the transport
+        # sees this protocol: uvloop looks the method up once).
+        self.get_buffer = core.parser.get_buffer  # type: ignore[method-assign]
 
     # -- transport callbacks -------------------------------------------------
 
@@ -122,6 +126,8 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
             self._hb_handle = self._loop.call_at(self._last_rx + self._heartbeat, self._hb_fire)
 
     def get_buffer(self, sizehint: int) -> memoryview:
+        """Where the transport reads the next bytes (replaced per instance by
+        the parser's own ``get_buffer``, see ``__init__``)."""
         return self.core.get_buffer(sizehint)
 
     def buffer_updated(self, nbytes: int) -> None:

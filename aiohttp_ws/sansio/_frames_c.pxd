@@ -17,6 +17,10 @@ cdef class FrameParser:
     cpdef object next_frame(self)
     cpdef _check_header(self, int b0, int b1, int opcode, Py_ssize_t length)
 
+    @cython.locals(buf=bytearray, pos=Py_ssize_t, received=Py_ssize_t, expect_mask=int, b0=int, b1=int,
+                   length=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t, payload=bytes)
+    cpdef read_messages(self, list out, object message, object binary, object text)
+
 
 @cython.locals(b0=int, mbit=int)
 cpdef bytes frame_header(int opcode, Py_ssize_t n, bint mask, bint fin, bint rsv1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import struct
 import threading
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..exceptions import InvalidPayloadError, PayloadTooBig, ProtocolError
 
@@ -418,6 +418,66 @@ class FrameParser:
             self._pos = end
         # tuple.__new__: the NamedTuple's generated __new__ is a Python-level call.
         return _new_tuple(Frame, (bool(b0 & 0x80), opcode, payload, bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10)))
+
+    def read_messages(self, out: list[Any], message: type, binary: object, text: object) -> None:
+        """Append a ``message`` tuple ``(binary, payload, None)`` or ``(text,
+        str, None)`` to *out* for each complete frame at the front of the
+        buffer that is a whole message on its own: FIN set, no RSV bit,
+        opcode TEXT or BINARY, valid UTF-8 for text, within ``max_payload``.
+
+        Stops, consuming nothing of it, at the first frame that is anything
+        else (a control frame, a fragment, a compressed or invalid frame) or
+        not complete yet: ``next_frame()`` takes that one and raises what it
+        must. The per-message fast path of a connection that is not in the
+        middle of a fragmented message; ``next_frame()`` alone gives the same
+        result one frame at a time.
+        """
+        if self._pending is not None:  # a frame that arrived in pieces: next_frame() has its state
+            return
+        buf = self._buf
+        pos = self._pos
+        received = self._end
+        expect_mask = self._expect_mask
+        limit = self.max_payload
+        while received - pos >= 2:
+            b0 = buf[pos]
+            b1 = buf[pos + 1]
+            if b0 != 0x82 and b0 != 0x81:  # FIN, no RSV bit, BINARY or TEXT
+                break
+            if (b1 & 0x80) != expect_mask:
+                break
+            length = b1 & 0x7F
+            start = pos + 2
+            if length == 126:
+                if received - pos < 4:
+                    break
+                length = (buf[pos + 2] << 8) | buf[pos + 3]
+                start = pos + 4
+            elif length == 127:
+                break  # 64 KiB or more: rare enough for next_frame()
+            if limit is not None and length > limit:
+                break
+            end = start + length + (4 if expect_mask else 0)
+            if received < end:
+                break
+            view = memoryview(buf)
+            if expect_mask:
+                payload = apply_mask(view[start + 4 : end], bytes(view[start : start + 4]))
+            else:
+                payload = bytes(view[start:end])
+            view.release()
+            if b0 == 0x82:
+                out.append(_new_tuple(message, (binary, payload, None)))
+            else:
+                try:
+                    out.append(_new_tuple(message, (text, payload.decode("utf-8"), None)))
+                except UnicodeDecodeError:
+                    break  # next_frame() takes it again and the caller fails the connection
+            pos = end
+        if pos == received:
+            self._pos = self._end = 0
+        else:
+            self._pos = pos
 
     def pending_frame(self) -> tuple[int, bool] | None:
         """``(opcode, rsv1)`` of the frame being received when ``next_frame()``

@@ -168,6 +168,11 @@ class WebSocketProtocol(Reassembly):
         self._parser.feed(data)
         return self._receive()
 
+    @property
+    def parser(self) -> FrameParser:
+        """The frame parser (its ``get_buffer`` is this object's)."""
+        return self._parser
+
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         """Where to read the next bytes, for ``asyncio.BufferedProtocol``."""
         return self._parser.get_buffer(sizehint)
@@ -189,6 +194,9 @@ class WebSocketProtocol(Reassembly):
         messages: list[WSMessage] = []
         try:
             while True:
+                if not self._frag_opcode and not self._partial_used:
+                    # Whole unfragmented, uncompressed messages in one compiled loop.
+                    parser.read_messages(messages, WSMessage, _BINARY, _TEXT)
                 frame = parser.next_frame()
                 if frame is None:
                     break

@@ -224,3 +224,78 @@ def test_protocol_on_the_compiled_parser_agrees_with_the_pure_twin(
         return log
 
     assert run(frames.FrameParser) == run(PURE.FrameParser)
+
+
+@given(
+    chunks=st.lists(st.binary(max_size=80), max_size=25),
+    frames_in=st.lists(
+        st.tuples(st.sampled_from([0x81, 0x82, 0x01, 0x80, 0x89, 0xC2, 0x83]), st.binary(max_size=300)), max_size=12
+    ),
+    masked=st.booleans(),
+    limit=st.one_of(st.none(), st.integers(0, 400)),
+)
+def test_read_messages_then_next_frame_agrees_with_next_frame_alone(
+    chunks: list[bytes], frames_in: list[tuple[int, bytes]], masked: bool, limit: int | None
+) -> None:
+    """The fast loop (whole TEXT/BINARY messages, stopping at anything else)
+    followed by next_frame() gives what next_frame() alone gives, compiled and
+    pure: the same messages in the same order, the same error at the same
+    place; invalid UTF-8 is left to next_frame()."""
+    from aiohttp_ws.models import WSMessage, WSMsgType
+
+    stream = b"".join(frames.frame_header(b0 & 0x0F, len(p), masked, bool(b0 & 0x80), bool(b0 & 0x40))
+                      + (b"\x01\x02\x03\x04" + frames._apply_mask_py(p, b"\x01\x02\x03\x04") if masked else p)
+                      for b0, p in frames_in)
+    pieces = chunks + [stream[i : i + 37] for i in range(0, len(stream), 37)]
+
+    def alone(cls: type) -> list[object]:
+        parser = cls(expect_masked=masked, allowed_rsv=0x40)
+        parser.max_payload = limit
+        out: list[object] = []
+        try:
+            for piece in pieces:
+                parser.feed(piece)
+                while (f := parser.next_frame()) is not None:
+                    if f.fin and not f.rsv1 and f.opcode in (1, 2):
+                        try:
+                            data: object = f.payload.decode("utf-8") if f.opcode == 1 else f.payload
+                        except UnicodeDecodeError:
+                            data = ("invalid", f.payload)
+                        out.append((WSMsgType.TEXT if f.opcode == 1 else WSMsgType.BINARY, data))
+                    else:
+                        out.append(tuple(f))
+        except aiohttp_ws.WebSocketError as exc:
+            out.append((type(exc).__name__, exc.code))
+        return out
+
+    def fast(cls: type) -> list[object]:
+        parser = cls(expect_masked=masked, allowed_rsv=0x40)
+        parser.max_payload = limit
+        out: list[object] = []
+        try:
+            for piece in pieces:
+                parser.feed(piece)
+                while True:
+                    got: list[WSMessage] = []
+                    parser.read_messages(got, WSMessage, WSMsgType.BINARY, WSMsgType.TEXT)
+                    out.extend((m.tp, m.data) for m in got)
+                    assert all(type(m) is WSMessage and m.extra is None for m in got)
+                    f = parser.next_frame()
+                    if f is None:
+                        break
+                    if f.fin and not f.rsv1 and f.opcode in (1, 2):
+                        try:
+                            data: object = f.payload.decode("utf-8") if f.opcode == 1 else f.payload
+                        except UnicodeDecodeError:
+                            data = ("invalid", f.payload)
+                        out.append((WSMsgType.TEXT if f.opcode == 1 else WSMsgType.BINARY, data))
+                    else:
+                        out.append(tuple(f))
+        except aiohttp_ws.WebSocketError as exc:
+            out.append((type(exc).__name__, exc.code))
+        return out
+
+    want = alone(PURE.FrameParser)
+    assert fast(PURE.FrameParser) == want
+    assert fast(frames.FrameParser) == want
+    assert alone(frames.FrameParser) == want
