@@ -78,7 +78,7 @@ class SendPath:
 
     def _write(self, data: bytes | memoryview) -> None:
         transport = self.transport
-        if transport is None or self.lost or transport.is_closing():
+        if transport is None or transport.is_closing():  # a lost transport is closing, then None
             raise ClientConnectionResetError("Cannot write to closing transport")
         transport.write(data)
 

@@ -138,9 +138,23 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
         self._on_messages(self.core.receive_data(data))
 
     def _on_messages(self, messages: list[WSMessage]) -> None:
-        core = self.core
         if self._heartbeat:
             self._last_rx = self._loop.time()
+        for msg in messages:
+            tp = msg.tp
+            if tp is not _BINARY and tp is not _TEXT:
+                self._on_events(messages)
+                return
+        # Only data messages (the usual batch): no reply was made, the state
+        # did not change, and nothing but delivery is left to do.
+        if not self._inbox.closing_locally:
+            for msg in messages:
+                self._deliver(msg)
+
+    def _on_events(self, messages: list[WSMessage]) -> None:
+        """A batch with control messages, an ERROR or parts of a streamed
+        message: replies, delivery in order, the failure and close rules."""
+        core = self.core
         if self._pings.outstanding:
             now = self._loop.time()
             for msg in messages:
