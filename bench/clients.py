@@ -2,7 +2,9 @@
 
     python bench/clients.py LIB LOOP SCENARIO SIZE COUNT URL
 
-LIB: aiohttp_ws, aiohttp, websockets, picows, or baseline (no library:
+LIB: aiohttp_ws, aiohttp, websockets, picows (its fastest style: the next
+message is sent from the frame callback), picows_await (picows behind the same
+awaitable send/recv as the others: a future per recv), or baseline (no library:
 bench/baseline.py, a bare BufferedProtocol sending pre-masked frames). LOOP: asyncio or uvloop.
 SCENARIO: echo-bytes, echo-text (one message in flight), pipeline (window of
 128 messages in flight), handshake (connect + close), memory (COUNT idle
@@ -159,6 +161,9 @@ CONNECT = {
     "aiohttp": connect_aiohttp,
     "websockets": connect_websockets,
     "picows": connect_picows,
+    # picows behind the same awaitable send/recv as every other library (a
+    # future per recv), where the "picows" column sends from its callback.
+    "picows_await": connect_picows,
 }
 
 
@@ -247,6 +252,13 @@ async def connect_baseline(url: str) -> Conn:
 CONNECT["baseline"] = connect_baseline
 
 
+def warmup(lib: str, scenario: str, count: int) -> int:
+    """Messages echoed before the timed phase (bench/instructions.py counts them too)."""
+    if lib == "picows" and scenario in ("echo-bytes", "pipeline"):
+        return max(count // 10, 10)
+    return max(count // 10, WINDOW + 1)
+
+
 def json_payload(size: int) -> str:
     """About *size* bytes of JSON as services send it (market data records),
     the same in every run."""
@@ -280,7 +292,7 @@ async def measure(lib: str, scenario: str, size: int, count: int, url: str) -> d
         payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
     if lib == "baseline" and scenario != "memory" and scenario != "handshake":
         window = WINDOW if scenario == "pipeline" else 1
-        await baseline_echo(url, payload, max(count // 10, WINDOW + 1), window)  # warm-up
+        await baseline_echo(url, payload, warmup(lib, scenario, count), window)
         spent, wall = await baseline_echo(url, payload, count, window)
         return {"cpu": spent, "wall": wall, "ops": count}
     if scenario == "memory":
@@ -294,12 +306,12 @@ async def measure(lib: str, scenario: str, size: int, count: int, url: str) -> d
             await conn.close()
         return {"cpu": cpu() - cpu0, "wall": time.perf_counter() - wall0, "ops": count}
     if lib == "picows" and scenario in ("echo-bytes", "pipeline"):
-        await picows_echo_callbacks(url, payload, max(count // 10, 10), 1)  # warm-up
+        await picows_echo_callbacks(url, payload, warmup(lib, scenario, count), 1)
         spent, wall = await picows_echo_callbacks(url, payload, count, WINDOW if scenario == "pipeline" else 1)
         return {"cpu": spent, "wall": wall, "ops": count}
     conn = await CONNECT[lib](url)
     run = pipeline if scenario == "pipeline" else echo
-    await run(conn, payload, max(count // 10, WINDOW + 1))  # warm-up
+    await run(conn, payload, warmup(lib, scenario, count))
     gc.collect()
     cpu0, wall0 = cpu(), time.perf_counter()
     await run(conn, payload, count)

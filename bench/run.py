@@ -26,7 +26,7 @@ import time
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LIBS = ["aiohttp_ws", "aiohttp", "websockets", "picows", "baseline"]
+LIBS = ["aiohttp_ws", "aiohttp", "websockets", "picows", "picows_await", "baseline"]
 LOOPS = ["asyncio", "uvloop"]
 #: (label, scenario, payload bytes, operations in a full run)
 SCENARIOS = [
@@ -77,6 +77,8 @@ def collect(rounds: int, scale: float, urls: dict[str, str]) -> dict[tuple[str, 
             n = max(50, int(count * scale)) if scenario != "memory" else max(200, int(count * min(1.0, scale * 2)))
             url = urls.get(scenario, urls[""])
             for lib in DEFLATE_LIBS if scenario == "echo-json" else LIBS:
+                if lib == "picows_await" and scenario in ("handshake", "memory"):
+                    continue  # the same code as the picows column
                 for loop in LOOPS:
                     res = run_one(lib, loop, scenario, size, n, url)
                     if res is not None:

@@ -19,7 +19,7 @@ cdef class FrameParser:
 
     @cython.locals(buf=bytearray, pos=Py_ssize_t, received=Py_ssize_t, expect_mask=int, b0=int, b1=int,
                    length=Py_ssize_t, start=Py_ssize_t, end=Py_ssize_t, payload=bytes)
-    cpdef read_messages(self, list out, object message, object binary, object text)
+    cpdef Py_ssize_t read_messages(self, list out, object message, object binary, object text) except -1
 
 
 @cython.locals(b0=int, mbit=int)

@@ -419,7 +419,7 @@ class FrameParser:
         # tuple.__new__: the NamedTuple's generated __new__ is a Python-level call.
         return _new_tuple(Frame, (bool(b0 & 0x80), opcode, payload, bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10)))
 
-    def read_messages(self, out: list[Any], message: type, binary: object, text: object) -> None:
+    def read_messages(self, out: list[Any], message: type, binary: object, text: object) -> int:
         """Append a ``message`` tuple ``(binary, payload, None)`` or ``(text,
         str, None)`` to *out* for each complete frame at the front of the
         buffer that is a whole message on its own: FIN set, no RSV bit,
@@ -430,10 +430,11 @@ class FrameParser:
         not complete yet: ``next_frame()`` takes that one and raises what it
         must. The per-message fast path of a connection that is not in the
         middle of a fragmented message; ``next_frame()`` alone gives the same
-        result one frame at a time.
+        result one frame at a time. Returns the bytes left unparsed
+        (``buffered``): 0 means there is nothing for ``next_frame()``.
         """
         if self._pending is not None:  # a frame that arrived in pieces: next_frame() has its state
-            return
+            return self._end - self._pos
         buf = self._buf
         pos = self._pos
         received = self._end
@@ -476,8 +477,9 @@ class FrameParser:
             pos = end
         if pos == received:
             self._pos = self._end = 0
-        else:
-            self._pos = pos
+            return 0
+        self._pos = pos
+        return received - pos
 
     def pending_frame(self) -> tuple[int, bool] | None:
         """``(opcode, rsv1)`` of the frame being received when ``next_frame()``

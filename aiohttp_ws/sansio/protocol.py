@@ -196,7 +196,8 @@ class WebSocketProtocol(Reassembly):
             while True:
                 if not self._frag_opcode and not self._partial_used:
                     # Whole unfragmented, uncompressed messages in one compiled loop.
-                    parser.read_messages(messages, WSMessage, _BINARY, _TEXT)
+                    if not parser.read_messages(messages, WSMessage, _BINARY, _TEXT):
+                        break  # every byte parsed
                 frame = parser.next_frame()
                 if frame is None:
                     break

@@ -277,7 +277,8 @@ def test_read_messages_then_next_frame_agrees_with_next_frame_alone(
                 parser.feed(piece)
                 while True:
                     got: list[WSMessage] = []
-                    parser.read_messages(got, WSMessage, WSMsgType.BINARY, WSMsgType.TEXT)
+                    left = parser.read_messages(got, WSMessage, WSMsgType.BINARY, WSMsgType.TEXT)
+                    assert left == parser.buffered
                     out.extend((m.tp, m.data) for m in got)
                     assert all(type(m) is WSMessage and m.extra is None for m in got)
                     f = parser.next_frame()
