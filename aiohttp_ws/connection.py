@@ -42,6 +42,7 @@ _ERROR = WSMsgType.ERROR
 _CLOSE = WSMsgType.CLOSE
 _PONG = WSMsgType.PONG
 _CHUNK = WSMsgType.CONTINUATION
+_OPEN = State.OPEN
 
 
 def _expire(fut: asyncio.Future[WSMessage]) -> None:
@@ -367,10 +368,11 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
                 self._delivered(msg)
             return msg if tp is not _CHUNK else await self._on_part(msg, timeout, whole)
         core = self.core
-        if core.close_received and not core.close_sent and not self.lost:
-            await self.close(1000, b"", self._close_timeout)  # autoclose=False: reply now, as aiohttp
-        if core.state is State.CLOSED or core.close_received or core.close_sent or self.lost:
-            return WS_CLOSED_MESSAGE  # nothing more can come: the close handshake has begun
+        if core.state is not _OPEN:  # OPEN: no close frame either way and TCP still up
+            if core.close_received and not core.close_sent and not self.lost:
+                await self.close(1000, b"", self._close_timeout)  # autoclose=False: reply now, as aiohttp
+            if core.state is State.CLOSED or core.close_received or core.close_sent or self.lost:
+                return WS_CLOSED_MESSAGE  # nothing more can come: the close handshake has begun
         if self._waiter is not None:
             raise RuntimeError("Concurrent call to receive() is not allowed")
         fut: asyncio.Future[WSMessage] = self._loop.create_future()
