@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import operator
 from typing import Any, Callable, cast
 
 from .exceptions import ClientConnectionResetError, ServerTimeoutError
@@ -43,6 +44,7 @@ _CLOSE = WSMsgType.CLOSE
 _PONG = WSMsgType.PONG
 _CHUNK = WSMsgType.CONTINUATION
 _OPEN = State.OPEN
+_payload = operator.itemgetter(1)  # WSMessage.data
 
 
 def _expire(fut: asyncio.Future[WSMessage]) -> None:
@@ -148,9 +150,19 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
                 return
         # Only data messages (the usual batch): no reply was made, the state
         # did not change, and nothing but delivery is left to do.
-        if not self._inbox.closing_locally:
+        inbox = self._inbox
+        if inbox.closing_locally or not messages:
+            return
+        if self._waiter is not None:
             for msg in messages:
                 self._deliver(msg)
+            return
+        # Inbox.put for the whole batch, in C: append all, count their payloads.
+        inbox.messages.extend(messages)
+        inbox.queued += sum(map(len, map(_payload, messages)))
+        if inbox.queued > inbox.high and not inbox.paused and self.transport is not None:
+            inbox.paused = True
+            self.transport.pause_reading()
 
     def _on_events(self, messages: list[WSMessage]) -> None:
         """A batch with control messages, an ERROR or parts of a streamed
