@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from types import ModuleType
+from typing import Callable
 
 import pytest
 from hypothesis import given
@@ -27,6 +28,28 @@ def pure_twin() -> ModuleType:
 
 PURE = pure_twin()
 compiled = pytest.mark.skipif(not frames.HAS_EXTENSIONS, reason="compiled hot path not built")
+
+
+def feed_all(
+    parser: frames.FrameParser,
+    chunks: list[bytes],
+    item: Callable[[frames.Frame], object] = tuple,
+    after: Callable[[frames.FrameParser], object] | None = None,
+) -> list[object]:
+    """Feed *chunks* one by one, taking every frame with next_frame():
+    ``item(frame)`` for each, ``after(parser)`` after each chunk; a protocol
+    error ends the list as (its type name, its close code)."""
+    out: list[object] = []
+    try:
+        for chunk in chunks:
+            parser.feed(chunk)
+            while (f := parser.next_frame()) is not None:
+                out.append(item(f))
+            if after is not None:
+                out.append(after(parser))
+    except aiohttp_ws.WebSocketError as exc:
+        out.append((type(exc).__name__, exc.code))
+    return out
 
 
 def test_the_switch_decides_which_path_is_live() -> None:
@@ -72,16 +95,7 @@ def test_compiled_parser_agrees_with_python(chunks: list[bytes], masked: bool, l
     def run(parser_cls: type) -> list[object]:
         parser = parser_cls(expect_masked=masked, allowed_rsv=0x40)
         parser.max_payload = limit
-        out: list[object] = []
-        try:
-            for chunk in chunks:
-                parser.feed(chunk)
-                while (f := parser.next_frame()) is not None:
-                    out.append(tuple(f))
-                out.append(parser.pending_frame())
-        except aiohttp_ws.WebSocketError as exc:
-            out.append((type(exc).__name__, exc.code))
-        return out
+        return feed_all(parser, chunks, after=lambda p: p.pending_frame())
 
     assert frames.FrameParser is not PURE.FrameParser
     assert run(frames.FrameParser) == run(PURE.FrameParser)
@@ -168,20 +182,8 @@ def test_reading_in_place_agrees_with_feeding(chunks: list[bytes], masked: bool)
     """The scratch-buffer path (shared per-thread buffer, its cached view, the
     shared empty buffer of idle parsers) gives the frames feed() gives, on the
     compiled parser and on the pure twin, two parsers taking turns."""
-    def fed(parser_cls: type) -> list[object]:
-        parser = parser_cls(expect_masked=masked, allowed_rsv=0x40)
-        out: list[object] = []
-        try:
-            for chunk in chunks:
-                parser.feed(chunk)
-                while (f := parser.next_frame()) is not None:
-                    out.append(tuple(f))
-                out.append((parser.pending_frame(), parser.buffered))
-        except aiohttp_ws.WebSocketError as exc:
-            out.append((type(exc).__name__, exc.code))
-        return out
-
-    want = fed(PURE.FrameParser)
+    want = feed_all(PURE.FrameParser(expect_masked=masked, allowed_rsv=0x40), chunks,
+                    after=lambda p: (p.pending_frame(), p.buffered))
     for cls in {frames.FrameParser, PURE.FrameParser}:
         first, second = cls(expect_masked=masked, allowed_rsv=0x40), cls(expect_masked=masked, allowed_rsv=0x40)
         assert _read_in_place(first, chunks) == want
@@ -248,25 +250,20 @@ def test_read_messages_then_next_frame_agrees_with_next_frame_alone(
                       for b0, p in frames_in)
     pieces = chunks + [stream[i : i + 37] for i in range(0, len(stream), 37)]
 
+    def as_item(f: frames.Frame) -> object:
+        """A whole TEXT/BINARY message as (type, data), any other frame as its tuple."""
+        if f.fin and not f.rsv1 and f.opcode in (1, 2):
+            try:
+                data: object = f.payload.decode("utf-8") if f.opcode == 1 else f.payload
+            except UnicodeDecodeError:
+                data = ("invalid", f.payload)
+            return (WSMsgType.TEXT if f.opcode == 1 else WSMsgType.BINARY, data)
+        return tuple(f)
+
     def alone(cls: type) -> list[object]:
         parser = cls(expect_masked=masked, allowed_rsv=0x40)
         parser.max_payload = limit
-        out: list[object] = []
-        try:
-            for piece in pieces:
-                parser.feed(piece)
-                while (f := parser.next_frame()) is not None:
-                    if f.fin and not f.rsv1 and f.opcode in (1, 2):
-                        try:
-                            data: object = f.payload.decode("utf-8") if f.opcode == 1 else f.payload
-                        except UnicodeDecodeError:
-                            data = ("invalid", f.payload)
-                        out.append((WSMsgType.TEXT if f.opcode == 1 else WSMsgType.BINARY, data))
-                    else:
-                        out.append(tuple(f))
-        except aiohttp_ws.WebSocketError as exc:
-            out.append((type(exc).__name__, exc.code))
-        return out
+        return feed_all(parser, pieces, item=as_item)
 
     def fast(cls: type) -> list[object]:
         parser = cls(expect_masked=masked, allowed_rsv=0x40)
@@ -284,14 +281,7 @@ def test_read_messages_then_next_frame_agrees_with_next_frame_alone(
                     f = parser.next_frame()
                     if f is None:
                         break
-                    if f.fin and not f.rsv1 and f.opcode in (1, 2):
-                        try:
-                            data: object = f.payload.decode("utf-8") if f.opcode == 1 else f.payload
-                        except UnicodeDecodeError:
-                            data = ("invalid", f.payload)
-                        out.append((WSMsgType.TEXT if f.opcode == 1 else WSMsgType.BINARY, data))
-                    else:
-                        out.append(tuple(f))
+                    out.append(as_item(f))
         except aiohttp_ws.WebSocketError as exc:
             out.append((type(exc).__name__, exc.code))
         return out
