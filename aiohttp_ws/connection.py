@@ -47,6 +47,31 @@ _OPEN = State.OPEN
 _payload = operator.itemgetter(1)  # WSMessage.data
 
 
+async def _wait_done(fut: asyncio.Future[None], timeout: float | None) -> bool:
+    """Wait until *fut* is done or *timeout* seconds passed; whether it is
+    done. ``asyncio.wait({fut}, timeout=...)`` for one future, without its
+    sets and task bookkeeping (two of these run in every ``close()``); *fut*
+    is never cancelled, also when the waiting task is."""
+    if fut.done():
+        return True
+    loop = fut.get_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+
+    def wake(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    fut.add_done_callback(wake)
+    handle = None if timeout is None else loop.call_later(timeout, wake)
+    try:
+        await waiter
+    finally:
+        fut.remove_done_callback(wake)
+        if handle is not None:
+            handle.cancel()
+    return fut.done()
+
+
 def _expire(fut: asyncio.Future[WSMessage]) -> None:
     if not fut.done():
         fut.set_exception(asyncio.TimeoutError())
@@ -449,7 +474,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
         if self.lost or core.close_sent or core.state is State.CLOSED:
             deadline = None if timeout is None else self._loop.time() + timeout
             if not self.lost and core.close_sent and not self._closed_fut.done():
-                await asyncio.wait({self._closed_fut}, timeout=timeout)
+                await _wait_done(self._closed_fut, timeout)
             if not self.lost and self._closed_fut.done():
                 await self._wait_lost(deadline)  # the peer closed first: TCP ends soon (§7.1.1)
             return False
@@ -469,8 +494,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
             if self.closed:  # the peer's close frame had arrived already (autoclose=False)
                 self._on_closed()
             else:
-                done, _ = await asyncio.wait({self._closed_fut}, timeout=timeout)
-                if not done:
+                if not await _wait_done(self._closed_fut, timeout):
                     self.fail(ServerTimeoutError(f"No close frame received within {timeout} seconds"))
                     return True
             await self._wait_lost(deadline)
@@ -481,10 +505,9 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
 
     async def _wait_lost(self, deadline: float | None) -> None:
         remaining = None if deadline is None else max(0.0, deadline - self._loop.time())
-        done, _ = await asyncio.wait({self._lost_fut}, timeout=remaining)
-        if not done and self.transport is not None:
+        if not await _wait_done(self._lost_fut, remaining) and self.transport is not None:
             self.transport.abort()
-            await asyncio.wait({self._lost_fut}, timeout=1.0)
+            await _wait_done(self._lost_fut, 1.0)
 
     def abort(self) -> None:
         """Drop the TCP connection at once (close code 1006 if not closed)."""
