@@ -63,6 +63,11 @@ _PACK_64 = struct.Struct("!BBQ").pack
 READ_SIZE = 256 * 1024
 #: Least free room offered to the transport in a connection's own buffer (bytes).
 MIN_READ = 16 * 1024
+#: A frame spanning reads whose rest is over this many bytes goes into one of the
+#: thread's spare buffers when one is large enough (else a buffer of twice the
+#: bytes received), and such buffers go back to the spares when the parser is
+#: idle: fresh blocks of this size cost page faults (docs/performance.rst).
+SPARE_MIN = 16 * 1024
 _scratch = threading.local()
 
 
@@ -293,7 +298,7 @@ class FrameParser:
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         """Where the transport should read the next bytes (then ``buffer_updated``)."""
         if self._pos == self._end:
-            if not self._in_scratch and len(self._buf) > READ_SIZE:
+            if not self._in_scratch and len(self._buf) > SPARE_MIN:
                 _give_back(self._buf)
             pair = _scratch_buffer()
             self._buf = pair[0]
@@ -326,7 +331,7 @@ class FrameParser:
         left = self._end - pos
         pending = self._pending
         frame_end = pending[2] + pending[3] if pending is not None else 0
-        if frame_end - pos > READ_SIZE:  # a big frame: a spare buffer, or room that grows with it
+        if frame_end - pos > SPARE_MIN:  # a big frame: a spare buffer, or room that grows with it
             buf = _take_buffer(frame_end - pos, left)
             buf[:left] = memoryview(self._buf)[pos : self._end]
             self._buf = buf
@@ -336,7 +341,7 @@ class FrameParser:
 
     def _release_idle(self) -> None:
         """Drop the buffer of an idle parser, giving a big one to the thread's spares."""
-        if not self._in_scratch and len(self._buf) > READ_SIZE:
+        if not self._in_scratch and len(self._buf) > SPARE_MIN:
             _give_back(self._buf)
         self._buf = _EMPTY
         self._pos = self._end = 0

@@ -149,6 +149,49 @@ def test_c_mask_on_both_sides_of_the_gil_threshold(size: int) -> None:
             frames.mask_into(bytearray(size), 0, data, bad)
 
 
+def clear_spares() -> None:
+    """Forget this thread's spare buffers (pure module, its twin, the compiled one)."""
+    modules: list[ModuleType] = [frames, PURE]
+    if frames.HAS_EXTENSIONS:
+        from aiohttp_ws.sansio import _frames_c
+
+        modules.append(_frames_c)
+    for module in modules:
+        module._scratch.__dict__.pop("spares", None)
+
+
+@pytest.mark.parametrize("cls", [frames.FrameParser, PURE.FrameParser])
+@pytest.mark.parametrize("size", [20_000, 100_000, 400_000])
+def test_a_frame_spanning_reads_reuses_the_threads_spare_buffer(cls: type, size: int) -> None:
+    """A frame whose rest is over SPARE_MIN bytes, arriving in two reads,
+    goes into a buffer of at most twice the bytes received the first time;
+    that buffer returns to the thread's spares when the parser is idle, and
+    the next such frame reuses it (warm memory: no page faults)."""
+    clear_spares()
+    payload = bytes(range(256)) * (size // 256)
+    frame = frames.build_frame(frames.OP_BINARY, payload, mask=False)
+    cut = min(len(frame) // 2, frames.READ_SIZE)
+    parser = cls(expect_masked=False)
+    held = []
+    for _ in range(3):
+        f = None
+        for i, piece in enumerate((frame[:cut], frame[cut:])):
+            buf = parser.get_buffer(-1)
+            assert len(buf) >= len(piece)
+            buf[: len(piece)] = piece
+            del buf  # a transport holds the view only while it reads
+            parser.buffer_updated(len(piece))
+            f = parser.next_frame()
+            parser.release_scratch()
+            if i == 0:
+                assert f is None
+                held.append(parser.held_bytes)
+        assert f is not None and f.payload == payload
+        assert parser.held_bytes == 0  # idle: its buffer went back to the spares
+    assert held[0] <= 2 * cut  # a new buffer: twice what arrived, at most
+    assert held[1] == held[2] >= len(frame)  # then the spare that held the whole frame, each time
+
+
 def _read_in_place(parser: frames.FrameParser, chunks: list[bytes]) -> list[object]:
     """What an asyncio.BufferedProtocol does: get_buffer, copy, buffer_updated,
     parse, release_scratch; with a feed() between reads now and then."""
@@ -182,6 +225,7 @@ def test_reading_in_place_agrees_with_feeding(chunks: list[bytes], masked: bool)
     """The scratch-buffer path (shared per-thread buffer, its cached view, the
     shared empty buffer of idle parsers) gives the frames feed() gives, on the
     compiled parser and on the pure twin, two parsers taking turns."""
+    clear_spares()  # none left by other tests: the bound below is exact
     want = feed_all(PURE.FrameParser(expect_masked=masked, allowed_rsv=0x40), chunks,
                     after=lambda p: (p.pending_frame(), p.buffered))
     for cls in {frames.FrameParser, PURE.FrameParser}:
