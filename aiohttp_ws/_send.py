@@ -131,9 +131,12 @@ class SendPath:
         for ``drain`` when this write took the transport over its limit.
         Raises ``ClientConnectionResetError`` once closing has started."""
         lock = self._deflate_lock
-        if self._write_paused or self._parts_sent is not None or lock is not None and lock.locked():
-            return self.send_message(payload, opcode, compress)
-        if len(payload) >= EXECUTOR_COMPRESS_THRESHOLD:
+        if (
+            self._write_paused
+            or self._parts_sent is not None
+            or lock is not None and lock.locked()
+            or len(payload) >= EXECUTOR_COMPRESS_THRESHOLD
+        ):
             return self.send_message(payload, opcode, compress)
         try:
             data = self.core.send_message(payload, opcode, compress)

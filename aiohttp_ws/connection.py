@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import operator
 from typing import Any, Callable, cast
 
 from .exceptions import ClientConnectionResetError, ServerTimeoutError
@@ -44,7 +43,6 @@ _CLOSE = WSMsgType.CLOSE
 _PONG = WSMsgType.PONG
 _CHUNK = WSMsgType.CONTINUATION
 _OPEN = State.OPEN
-_payload = operator.itemgetter(1)  # WSMessage.data
 
 
 async def _wait_done(fut: asyncio.Future[None], timeout: float | None) -> bool:
@@ -125,9 +123,9 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
         self.lost_callbacks: list[Callable[[], None]] = []
         self._deflate_lock: asyncio.Lock | None = None
         self._failure_timer: asyncio.TimerHandle | None = None
-        # The transport asks the frame parser for its buffer directly: one C
-        # call per read instead of two Python frames (set before the transport
-        # sees this protocol: uvloop looks the method up once).
+        # asyncio.BufferedProtocol.get_buffer: the transport asks the frame
+        # parser directly, one C call per read (set before the transport sees
+        # this protocol: uvloop looks the method up once).
         self.get_buffer = core.parser.get_buffer  # type: ignore[method-assign]
 
     # -- transport callbacks -------------------------------------------------
@@ -153,11 +151,6 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
             self._last_rx = self._loop.time()
             self._hb_handle = self._loop.call_at(self._last_rx + self._heartbeat, self._hb_fire)
 
-    def get_buffer(self, sizehint: int) -> memoryview:
-        """Where the transport reads the next bytes (replaced per instance by
-        the parser's own ``get_buffer``, see ``__init__``)."""
-        return self.core.get_buffer(sizehint)
-
     def buffer_updated(self, nbytes: int) -> None:
         self._on_messages(self.core.buffer_updated(nbytes))
 
@@ -175,19 +168,9 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
                 return
         # Only data messages (the usual batch): no reply was made, the state
         # did not change, and nothing but delivery is left to do.
-        inbox = self._inbox
-        if inbox.closing_locally or not messages:
-            return
-        if self._waiter is not None:
+        if not self._inbox.closing_locally:
             for msg in messages:
                 self._deliver(msg)
-            return
-        # Inbox.put for the whole batch, in C: append all, count their payloads.
-        inbox.messages.extend(messages)
-        inbox.queued += sum(map(len, map(_payload, messages)))
-        if inbox.queued > inbox.high and not inbox.paused and self.transport is not None:
-            inbox.paused = True
-            self.transport.pause_reading()
 
     def _on_events(self, messages: list[WSMessage]) -> None:
         """A batch with control messages, an ERROR or parts of a streamed

@@ -29,7 +29,7 @@ from .exceptions import (
     ServerFingerprintMismatch,
 )
 from .sansio.http11 import ResponseHead, serialize_request
-from ._deadline import bounded
+from ._deadline import bounded, deadline_after
 from ._dns import Resolver, interleave as order_addresses
 from .socks import SOCKS_SCHEMES, socks_connect
 from .tracing import (
@@ -340,11 +340,9 @@ class BaseConnector:
         try:
             if traces:
                 await send_all(traces, "on_connection_create_start", TraceConnectionCreateStartParams())
-            opening = self._open_maybe_proxied(key, proxy, proxy_auth, proxy_headers)
-            if timeout is None:
-                transport, protocol = await opening
-            else:
-                transport, protocol = await bounded(opening, asyncio.get_running_loop().time() + timeout)
+            transport, protocol = await bounded(
+                self._open_maybe_proxied(key, proxy, proxy_auth, proxy_headers), deadline_after(timeout)
+            )
             if traces:
                 await send_all(traces, "on_connection_create_end", TraceConnectionCreateEndParams())
         except asyncio.TimeoutError as exc:

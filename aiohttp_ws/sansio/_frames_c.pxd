@@ -27,6 +27,8 @@ cpdef bytes frame_header(int opcode, Py_ssize_t n, bint mask, bint fin, bint rsv
 
 cpdef bytes build_frame(int opcode, object payload, bint mask, bint fin=*, bint rsv1=*)
 
+cdef inline bytes _payload(bytearray buf, Py_ssize_t start, Py_ssize_t end, int masked)
+
 cdef bytes _key_pool
 cdef Py_ssize_t _key_pos
 

@@ -238,6 +238,19 @@ def build_frame_into(out: bytearray, opcode: int, payload: bytes, fin: bool = Tr
     return total
 
 
+def _payload(buf: bytearray, start: int, end: int, masked: int) -> bytes:
+    """The payload of the frame whose masking key (if *masked*) and payload
+    are ``buf[start:end]``, unmasked and copied once (slices of a view copy
+    nothing)."""
+    view = memoryview(buf)
+    if masked:
+        payload = apply_mask(view[start + 4 : end], bytes(view[start : start + 4]))
+    else:
+        payload = bytes(view[start:end])
+    view.release()
+    return payload
+
+
 class FrameParser:
     """Incremental RFC 6455 §5.2 frame parser: accepts bytes split at any point.
 
@@ -298,11 +311,9 @@ class FrameParser:
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         """Where the transport should read the next bytes (then ``buffer_updated``)."""
         if self._pos == self._end:
-            if not self._in_scratch and len(self._buf) > SPARE_MIN:
-                _give_back(self._buf)
+            self._release_idle()
             pair = _scratch_buffer()
             self._buf = pair[0]
-            self._pos = self._end = 0
             self._in_scratch = True
             return pair[1]
         if self._in_scratch:  # called again before release_scratch(): never grow the shared buffer
@@ -411,12 +422,7 @@ class FrameParser:
                 self._pending = (opcode, bool(b0 & 0x40), start + len(key), length, key)
             return None
         self._pending = None
-        view = memoryview(buf)  # slices of a view copy nothing; the payload is copied once
-        if masked:
-            payload = apply_mask(view[start + 4 : end], bytes(view[start : start + 4]))
-        else:
-            payload = bytes(view[start:end])
-        view.release()
+        payload = _payload(buf, start, end, masked)
         if end == received:
             self._pos = self._end = 0
         else:
@@ -466,12 +472,7 @@ class FrameParser:
             end = start + length + (4 if expect_mask else 0)
             if received < end:
                 break
-            view = memoryview(buf)
-            if expect_mask:
-                payload = apply_mask(view[start + 4 : end], bytes(view[start : start + 4]))
-            else:
-                payload = bytes(view[start:end])
-            view.release()
+            payload = _payload(buf, start, end, expect_mask)
             if b0 == 0x82:
                 out.append(_new_tuple(message, (binary, payload, None)))
             else:
