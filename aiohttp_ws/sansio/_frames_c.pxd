@@ -1,5 +1,6 @@
 # Cython declarations for the compiled twin of frames.py (built as aiohttp_ws.sansio._frames_c).
 cimport cython
+from aiohttp_ws.sansio._mask cimport build_frame_c, frame_payload, masking_key_c as c_masking_key, new_message
 
 cdef class FrameParser:
     cdef bytearray _buf
@@ -28,9 +29,16 @@ cpdef bytes frame_header(int opcode, Py_ssize_t n, bint mask, bint fin, bint rsv
 cpdef bytes build_frame(int opcode, object payload, bint mask, bint fin=*, bint rsv1=*)
 
 cdef inline bytes _payload(bytearray buf, Py_ssize_t start, Py_ssize_t end, int masked)
+cdef inline object _message(object message, object tp, object data)
 
 cdef bytes _key_pool
 cdef Py_ssize_t _key_pos
 
 @cython.locals(pos=Py_ssize_t)
 cpdef bytes masking_key()
+
+cdef unsigned long _last_thread
+cdef object _last_pair
+
+@cython.locals(ident="unsigned long")
+cdef tuple _scratch_buffer()

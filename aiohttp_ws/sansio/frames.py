@@ -13,6 +13,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..exceptions import InvalidPayloadError, PayloadTooBig, ProtocolError
 
+if TYPE_CHECKING:
+    from . import _pure_mode as cython
+else:
+    try:  # Cython reads ``cython.compiled`` as True when it compiles this file as _frames_c
+        import cython
+    except ImportError:
+        from . import _pure_mode as cython
+
 __all__ = (
     "OP_CONTINUATION",
     "OP_TEXT",
@@ -76,13 +84,26 @@ _scratch = threading.local()
 MAX_SPARE_BUFFERS = 2
 
 
+_get_ident = threading.get_ident
+#: The last thread that asked for its scratch buffer, and that buffer: one
+#: comparison instead of a thread-local lookup on every read.
+_last_thread = 0
+_last_pair: Any = None
+
+
 def _scratch_buffer() -> tuple[bytearray, memoryview]:
     """The calling thread's read buffer, shared by its idle parsers, and a view
     of all of it (made once: the buffer is never resized)."""
+    global _last_thread, _last_pair
+    ident = _get_ident()
+    if ident == _last_thread:
+        return _last_pair  # type: ignore[no-any-return]
     pair: tuple[bytearray, memoryview] | None = getattr(_scratch, "pair", None)
     if pair is None:
         buf = bytearray(READ_SIZE)
         pair = _scratch.pair = (buf, memoryview(buf))
+    _last_thread = ident
+    _last_pair = pair
     return pair
 
 
@@ -176,6 +197,8 @@ def masking_key() -> bytes:
     dropped in a forked child so two processes never share keys.
     """
     global _key_pool, _key_pos
+    if cython.compiled:  # the C pool of _mask.pyx, also dropped at fork
+        return c_masking_key()  # type: ignore[name-defined,no-any-return]  # noqa: F821
     pos = _key_pos
     if pos >= len(_key_pool):
         _key_pool = os.urandom(1024)
@@ -213,6 +236,8 @@ def build_frame(opcode: int, payload: bytes, mask: bool, fin: bool = True, rsv1:
     A client sets *mask* (a fresh key per frame); a server must not. The
     caller enforces control-frame rules; this function only writes bytes.
     """
+    if cython.compiled:  # header, key and masked payload written in one allocation (_mask.pyx)
+        return build_frame_c(opcode | (0x80 if fin else 0) | (0x40 if rsv1 else 0), payload, mask)  # type: ignore[name-defined,no-any-return]  # noqa: F821
     header = frame_header(opcode, len(payload), mask, fin, rsv1)
     if mask:
         key = masking_key()
@@ -242,6 +267,8 @@ def _payload(buf: bytearray, start: int, end: int, masked: int) -> bytes:
     """The payload of the frame whose masking key (if *masked*) and payload
     are ``buf[start:end]``, unmasked and copied once (slices of a view copy
     nothing)."""
+    if cython.compiled:  # one copy straight out of the buffer (_mask.pyx)
+        return frame_payload(buf, start, end, masked)  # type: ignore[name-defined,no-any-return]  # noqa: F821
     view = memoryview(buf)
     if masked:
         payload = apply_mask(view[start + 4 : end], bytes(view[start : start + 4]))
@@ -249,6 +276,14 @@ def _payload(buf: bytearray, start: int, end: int, masked: int) -> bytes:
         payload = bytes(view[start:end])
     view.release()
     return payload
+
+
+def _message(message: type, tp: object, data: object) -> Any:
+    """``message(tp, data, None)`` for the tuple type *message* (``WSMessage``),
+    without its Python-level ``__new__``."""
+    if cython.compiled:
+        return new_message(message, tp, data)  # type: ignore[name-defined]  # noqa: F821
+    return _new_tuple(message, (tp, data, None))
 
 
 class FrameParser:
@@ -311,7 +346,8 @@ class FrameParser:
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         """Where the transport should read the next bytes (then ``buffer_updated``)."""
         if self._pos == self._end:
-            self._release_idle()
+            if self._buf is not _EMPTY:  # (an idle parser holding _EMPTY has nothing to release)
+                self._release_idle()
             pair = _scratch_buffer()
             self._buf = pair[0]
             self._in_scratch = True
@@ -341,6 +377,10 @@ class FrameParser:
         pos = self._pos
         left = self._end - pos
         pending = self._pending
+        if not left and pending is None:  # every byte parsed: the usual case
+            self._buf = _EMPTY
+            self._pos = self._end = 0
+            return
         frame_end = pending[2] + pending[3] if pending is not None else 0
         if frame_end - pos > SPARE_MIN:  # a big frame: a spare buffer, or room that grows with it
             buf = _take_buffer(frame_end - pos, left)
@@ -474,10 +514,10 @@ class FrameParser:
                 break
             payload = _payload(buf, start, end, expect_mask)
             if b0 == 0x82:
-                out.append(_new_tuple(message, (binary, payload, None)))
+                out.append(_message(message, binary, payload))
             else:
                 try:
-                    out.append(_new_tuple(message, (text, payload.decode("utf-8"), None)))
+                    out.append(_message(message, text, payload.decode("utf-8")))
                 except UnicodeDecodeError:
                     break  # next_frame() takes it again and the caller fails the connection
             pos = end
@@ -588,7 +628,7 @@ def _compiled(name: str) -> bool:
 HAS_EXTENSIONS = False
 if not TYPE_CHECKING and not NO_EXTENSIONS and __name__ == "aiohttp_ws.sansio.frames" and _compiled("_frames_c"):
     try:
-        from ._frames_c import FrameParser, build_frame  # noqa: F811
+        from ._frames_c import FrameParser, build_frame, masking_key  # noqa: F811
         from ._mask import apply_mask  # noqa: F811
 
         HAS_EXTENSIONS = True

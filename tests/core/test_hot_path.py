@@ -334,3 +334,99 @@ def test_read_messages_then_next_frame_agrees_with_next_frame_alone(
     assert fast(PURE.FrameParser) == want
     assert fast(frames.FrameParser) == want
     assert alone(frames.FrameParser) == want
+
+
+def unmask_frame(frame: bytes) -> tuple[bytes, bytes]:
+    """(header without the masking key, unmasked payload) of one masked frame."""
+    n = frame[1] & 0x7F
+    head = 2 + (2 if n == 126 else 8 if n == 127 else 0)
+    key = frame[head : head + 4]
+    return frame[:head], frames._apply_mask_py(frame[head + 4 :], key)
+
+
+@compiled
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70_000])
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_compiled_build_frame_agrees_with_the_pure_twin(size: int, kind: type) -> None:
+    """The C frame builder (header, key and masked payload in one allocation)
+    writes the bytes the pure serializer writes, for every length encoding,
+    FIN/RSV1 combination and payload buffer type; keys differ per frame."""
+    payload = kind(bytes(range(256)) * (size // 256) + bytes(range(size % 256)))
+    assert frames.build_frame.__module__ == "aiohttp_ws.sansio._frames_c"
+    for opcode, fin, rsv1 in [(2, True, False), (1, False, True), (0, True, True), (9, True, False)]:
+        want = PURE.build_frame(opcode, payload, False, fin, rsv1)
+        assert frames.build_frame(opcode, payload, False, fin, rsv1) == want
+        a = frames.build_frame(opcode, payload, True, fin, rsv1)
+        b = frames.build_frame(opcode, payload, True, fin, rsv1)
+        assert unmask_frame(a) == unmask_frame(b) == unmask_frame(PURE.build_frame(opcode, payload, True, fin, rsv1))
+        assert unmask_frame(a)[1] == bytes(payload)
+        head = len(unmask_frame(a)[0])
+        assert a[head : head + 4] != b[head : head + 4]
+    with pytest.raises(TypeError):
+        frames.build_frame(2, "text", True)
+
+
+@pytest.mark.parametrize("module", [frames, PURE], ids=["live", "pure"])
+def test_masking_key_pool_is_dropped_in_a_forked_child(module: ModuleType) -> None:
+    """Keys are drawn from a pool; a forked child must not take the keys its
+    parent is about to use (RFC 6455 §10.3: unpredictable to the peer)."""
+    module.masking_key()  # the pool is filled
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next key, then out without running any cleanup
+        os.write(write_end, module.masking_key())
+        os._exit(0)
+    os.close(write_end)
+    child_key = os.read(read_end, 4)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    parent_keys = {module.masking_key() for _ in range(4)}
+    assert len(child_key) == 4
+    assert child_key not in parent_keys
+
+
+@compiled
+def test_compiled_messages_are_real_message_tuples_and_leak_nothing() -> None:
+    """read_messages makes WSMessage tuples in C: equal to the Python ones,
+    of the right type, every reference counted (no memory left after 20,000)."""
+    import gc
+    import sys
+    import tracemalloc
+
+    from aiohttp_ws.models import WSMessage, WSMsgType
+
+    body = b"payload"
+    stream = frames.build_frame(2, body, False) * 10_000 + frames.build_frame(1, "tëxt".encode(), False) * 10_000
+    parser = frames.FrameParser(expect_masked=False)
+    out: list[WSMessage] = []
+    parser.feed(stream)
+    binary, text = object(), object()  # fresh tags: their reference counts are ours alone
+    base = sys.getrefcount(binary)
+    left = parser.read_messages(out, WSMessage, binary, text)
+    held = sys.getrefcount(binary) - base, sys.getrefcount(text) - base
+    first, last, n = out[0], out[-1], len(out)
+    del out
+    released = sys.getrefcount(binary) - base, sys.getrefcount(text) - base
+    assert (left, n, held, released) == (0, 20_000, (10_000, 10_000), (1, 1))  # first and last remain
+    assert type(first) is WSMessage and tuple(first) == (binary, body, None)
+    assert tuple(last) == (text, "tëxt", None) and last.extra is None
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(3):
+            parser.feed(stream)
+            batch: list[WSMessage] = []
+            parser.read_messages(batch, WSMessage, WSMsgType.BINARY, WSMsgType.TEXT)
+            del batch
+        before = tracemalloc.get_traced_memory()[0]
+        parser.feed(stream)
+        batch = []
+        parser.read_messages(batch, WSMessage, WSMsgType.BINARY, WSMsgType.TEXT)
+        del batch
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after - before < 4096
+    with pytest.raises(TypeError):
+        parser.feed(frames.build_frame(2, b"x", False))
+        parser.read_messages([], dict, WSMsgType.BINARY, WSMsgType.TEXT)
