@@ -170,7 +170,12 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
         # did not change, and nothing but delivery is left to do.
         if not self._inbox.closing_locally:
             for msg in messages:
-                self._deliver(msg)
+                waiter = self._waiter
+                if waiter is not None and not waiter.done():  # _deliver's first case, inlined
+                    self._waiter = None
+                    waiter.set_result(msg)
+                else:
+                    self._deliver(msg)
 
     def _on_events(self, messages: list[WSMessage]) -> None:
         """A batch with control messages, an ERROR or parts of a streamed

@@ -181,7 +181,7 @@ class WebSocketProtocol(Reassembly):
         """*nbytes* were read into ``get_buffer()``'s buffer: as ``receive_data``."""
         parser = self._parser
         parser.buffer_updated(nbytes)
-        if self._done_receiving():
+        if self.state is State.CLOSED or self.close_received or self.exception is not None:  # _done_receiving()
             parser.release_scratch()
             return []
         return self._receive()
