@@ -1,7 +1,8 @@
 """Builds the optional compiled hot path; any failure falls back to pure Python.
 
 ``aiohttp_ws/sansio/frames.py`` is compiled by Cython as
-``aiohttp_ws.sansio._frames_c`` (with the declarations in ``_frames_c.pxd``)
+``aiohttp_ws.sansio._frames_c`` (with the declarations in ``_frames_c.pxd``),
+``aiohttp_ws/_hotpath.py`` as ``aiohttp_ws._hotpath_c`` (``_hotpath_c.pxd``)
 and ``sansio/_mask.pyx`` as ``aiohttp_ws.sansio._mask``.
 ``AIOHTTP_WS_NO_EXTENSIONS=1`` at build time skips them.
 """
@@ -33,19 +34,28 @@ class OptionalBuildExt(build_ext):
             print(f"aiohttp_ws: could not build {ext.name} ({exc}); using pure Python", file=sys.stderr)
 
 
+#: Pure-Python sources compiled as they are, each as its twin module (a copy
+#: made at build time, with the declarations of the twin's committed ``.pxd``).
+TWINS = [
+    ("aiohttp_ws/sansio/frames.py", "aiohttp_ws/sansio/_frames_c.py"),
+    ("aiohttp_ws/_hotpath.py", "aiohttp_ws/_hotpath_c.py"),
+]
+
+
 def extensions() -> list[Extension]:
     if os.environ.get("AIOHTTP_WS_NO_EXTENSIONS"):
         return []
     try:
         from Cython.Build import cythonize
 
-        shutil.copyfile("aiohttp_ws/sansio/frames.py", "aiohttp_ws/sansio/_frames_c.py")
+        twins = []
+        for source, twin in TWINS:
+            shutil.copyfile(source, twin)
+            twins.append(Extension(twin[:-3].replace("/", "."), [twin]))
+        print(f"aiohttp_ws: compiling the hot path ({len(twins) + 1} modules, about a minute)", file=sys.stderr)
         return list(
             cythonize(
-                [
-                    Extension("aiohttp_ws.sansio._frames_c", ["aiohttp_ws/sansio/_frames_c.py"]),
-                    Extension("aiohttp_ws.sansio._mask", ["aiohttp_ws/sansio/_mask.pyx"]),
-                ],
+                [*twins, Extension("aiohttp_ws.sansio._mask", ["aiohttp_ws/sansio/_mask.pyx"])],
                 compiler_directives={"language_level": "3", "annotation_typing": False},
                 quiet=True,
             )

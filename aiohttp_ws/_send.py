@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING, AsyncIterable, AsyncIterator, Awaitable, Itera
 
 from .exceptions import ClientConnectionResetError, InvalidStateError
 from ._debuglog import WireLog
+from ._hotpath import EXECUTOR_COMPRESS_THRESHOLD
 from ._pings import Pings
 from .sansio.frames import OP_CLOSE, OP_PING
 from .sansio.protocol import WebSocketProtocol
 
 __all__ = ("SendPath", "EXECUTOR_COMPRESS_THRESHOLD", "REUSED_OUTPUT_THRESHOLD")
 
-#: Messages of at least this many bytes are deflated in the default executor
-#: (zlib releases the GIL) so the event loop keeps running; smaller ones inline.
-EXECUTOR_COMPRESS_THRESHOLD = 64 * 1024
 #: Uncompressed client messages of at least this many bytes are masked into a
 #: per-thread buffer, reused while the transport takes every byte at once
 #: (fresh 1 MiB blocks cost page faults: see docs/performance.rst).
@@ -121,33 +119,6 @@ class SendPath:
             self._write(data)
         if self._write_paused:
             await self._drain()
-
-    def write_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> Awaitable[None] | None:
-        """``send_message`` without a coroutine in the usual case: write one
-        whole TEXT or BINARY message at once and return ``None``, or return
-        what the caller must await: ``send_message`` itself when the message
-        cannot go out now (the transport is over its limit, a message in
-        parts or a compression is in progress, 64 KiB or more), or the wait
-        for ``drain`` when this write took the transport over its limit.
-        Raises ``ClientConnectionResetError`` once closing has started."""
-        lock = self._deflate_lock
-        if (
-            self._write_paused
-            or self._parts_sent is not None
-            or lock is not None and lock.locked()
-            or len(payload) >= EXECUTOR_COMPRESS_THRESHOLD
-        ):
-            return self.send_message(payload, opcode, compress)
-        try:
-            data = self.core.send_message(payload, opcode, compress)
-        except InvalidStateError as exc:
-            raise ClientConnectionResetError("Cannot write to closing transport") from exc
-        transport = self.transport
-        if self._log is not None or transport is None or transport.is_closing():
-            self._write(data)  # logs it, or raises the error of a closing transport
-        else:  # _write, inlined: one call less per message
-            transport.write(data)
-        return self._drain() if self._write_paused else None
 
     def send_now(self, payload: bytes, opcode: int) -> bool:
         """Write one whole TEXT or BINARY message at once, without waiting:

@@ -18,6 +18,7 @@ from typing import Any, Callable, cast
 from .exceptions import ClientConnectionResetError, ServerTimeoutError
 from ._debuglog import WireLog, wire_log
 from ._heartbeat import Heartbeat
+from ._hotpath import HotPath
 from ._inbox import DEFAULT_MAX_QUEUE_BYTES, Inbox
 from ._parts import PartReceiving
 from ._pings import Pings
@@ -75,7 +76,7 @@ def _expire(fut: asyncio.Future[WSMessage]) -> None:
         fut.set_exception(asyncio.TimeoutError())
 
 
-class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedProtocol):
+class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.BufferedProtocol):
     """Drives a ``WebSocketProtocol`` over an asyncio transport.
 
     Args:
@@ -144,38 +145,11 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
         self._log = log = wire_log(self.core.is_client, lambda: transport.get_extra_info("peername"))
-        if log is not None:  # DEBUG: logged variants of the two hot paths; none of this when off
-            self._on_messages = self._on_messages_logged  # type: ignore[method-assign]
+        if log is not None:  # DEBUG: the logged write (HotPath logs what it receives itself)
             self._write = self._write_logged  # type: ignore[method-assign]
         if self._heartbeat:
             self._last_rx = self._loop.time()
             self._hb_handle = self._loop.call_at(self._last_rx + self._heartbeat, self._hb_fire)
-
-    def buffer_updated(self, nbytes: int) -> None:
-        self._on_messages(self.core.buffer_updated(nbytes))
-
-    def data_received(self, data: bytes) -> None:
-        """Bytes handed over rather than read in place (the handshake's leftovers)."""
-        self._on_messages(self.core.receive_data(data))
-
-    def _on_messages(self, messages: list[WSMessage]) -> None:
-        if self._heartbeat:
-            self._last_rx = self._loop.time()
-        for msg in messages:
-            tp = msg.tp
-            if tp is not _BINARY and tp is not _TEXT:
-                self._on_events(messages)
-                return
-        # Only data messages (the usual batch): no reply was made, the state
-        # did not change, and nothing but delivery is left to do.
-        if not self._inbox.closing_locally:
-            for msg in messages:
-                waiter = self._waiter
-                if waiter is not None and not waiter.done():  # _deliver's first case, inlined
-                    self._waiter = None
-                    waiter.set_result(msg)
-                else:
-                    self._deliver(msg)
 
     def _on_events(self, messages: list[WSMessage]) -> None:
         """A batch with control messages, an ERROR or parts of a streamed
@@ -211,11 +185,6 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
                 self._finish_failure()
         elif core.state is State.CLOSED:
             self._on_closed()
-
-    def _on_messages_logged(self, messages: list[WSMessage]) -> None:
-        assert self._log is not None
-        self._log.received(messages)
-        WebSocketConnection._on_messages(self, messages)
 
     def _finish_failure(self) -> None:
         if self._failure_timer is not None:
@@ -328,23 +297,6 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
 
     # -- receiving ---------------------------------------------------------------
 
-    def _deliver(self, msg: WSMessage) -> None:
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(msg)
-                return
-        # Inbox.put, inlined: this runs once per message received.
-        inbox = self._inbox
-        inbox.messages.append(msg)
-        tp = msg.tp
-        if tp is _BINARY or tp is _TEXT or tp is _CHUNK:
-            inbox.queued += len(msg.data)
-            if inbox.queued > inbox.high and not inbox.paused and self.transport is not None:
-                inbox.paused = True
-                self.transport.pause_reading()
-
     def _resume_reading(self) -> None:
         self._resumed_at = self._loop.time()
         if self.transport is not None and not self.lost:
@@ -365,17 +317,6 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, asyncio.BufferedPr
     def queued_bytes(self) -> int:
         """Payload bytes (characters for text) waiting for ``receive()``."""
         return self._inbox.queued
-
-    def receive_nowait(self) -> WSMessage | None:
-        """The next message if it is a TEXT or BINARY message already queued,
-        else ``None`` (then ``receive()`` has the rules): the path of a reader
-        that keeps up with a busy peer, without a coroutine."""
-        inbox = self._inbox
-        if inbox.messages:
-            tp = inbox.messages[0].tp
-            if tp is _BINARY or tp is _TEXT:
-                return inbox.take()
-        return None
 
     async def receive(self, timeout: float | None = None, whole: bool = True) -> WSMessage:
         """The next message; CLOSED once no more can come. A streamed message

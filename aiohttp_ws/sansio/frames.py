@@ -614,19 +614,19 @@ def build_close_payload(code: int | None, reason: bytes | str = b"") -> bytes:
 
 
 def _compiled(name: str) -> bool:
-    """Whether ``aiohttp_ws.sansio.<name>`` exists as a compiled extension (and not,
-    say, as the build's plain copy of this file)."""
+    """Whether the module *name* (``aiohttp_ws.sansio._frames_c``) exists as a
+    compiled extension (and not, say, as the build's plain copy of its source)."""
     from importlib.machinery import EXTENSION_SUFFIXES
     from importlib.util import find_spec
 
-    spec = find_spec(f"aiohttp_ws.sansio.{name}")
+    spec = find_spec(name)
     return spec is not None and spec.origin is not None and spec.origin.endswith(tuple(EXTENSION_SUFFIXES))
 
 
 #: Whether the compiled hot path is in use: this module built by Cython as
 #: ``aiohttp_ws.sansio._frames_c`` (declarations in ``_frames_c.pxd``) and the C mask.
 HAS_EXTENSIONS = False
-if not TYPE_CHECKING and not NO_EXTENSIONS and __name__ == "aiohttp_ws.sansio.frames" and _compiled("_frames_c"):
+if not TYPE_CHECKING and not NO_EXTENSIONS and __name__ == "aiohttp_ws.sansio.frames" and _compiled("aiohttp_ws.sansio._frames_c"):
     try:
         from ._frames_c import FrameParser, build_frame, masking_key  # noqa: F811
         from ._mask import apply_mask  # noqa: F811

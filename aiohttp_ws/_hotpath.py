@@ -1,0 +1,175 @@
+"""The asyncio connection's per-message path (a part of ``WebSocketConnection``).
+
+``HotPath`` holds what runs once per message: bytes read in place go through
+the core and its messages to the waiting receiver or the queue
+(``buffer_updated``, ``_on_messages``, ``_deliver``), a queued message is taken
+without a coroutine (``receive_nowait``), and a whole message is framed and
+written in one call (``write_message``). Everything else a connection does
+(control frames, failures, closing, flow control) stays in Python in
+``connection.py`` and its parts.
+
+Cython compiles this file as it is, as ``aiohttp_ws._hotpath_c`` with the
+declarations of ``_hotpath_c.pxd`` (a typed base class: its attributes are
+C fields, its methods C functions). ``WebSocketConnection`` derives from the
+compiled class when it was built, else from this one
+(``AIOHTTP_WS_NO_EXTENSIONS=1``); both run the same test suite.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Awaitable
+
+from .exceptions import ClientConnectionResetError, InvalidStateError
+from .models import WSMessage, WSMsgType
+from .sansio.frames import NO_EXTENSIONS, _compiled
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from ._debuglog import WireLog
+    from ._inbox import Inbox
+    from .sansio.protocol import WebSocketProtocol
+
+__all__ = ("HotPath", "EXECUTOR_COMPRESS_THRESHOLD", "HAS_COMPILED_CONNECTION")
+
+#: Messages of at least this many bytes are deflated in the default executor
+#: (zlib releases the GIL) so the event loop keeps running; smaller ones inline.
+EXECUTOR_COMPRESS_THRESHOLD = 64 * 1024
+
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+_CHUNK = WSMsgType.CONTINUATION
+
+
+class HotPath:
+    """The per-message methods of ``WebSocketConnection``, which sets the
+    attributes declared here (C fields of the compiled class, in the .pxd)
+    and provides the methods stubbed here. ``_write_paused`` is not a field
+    (``aiohttp_server``'s hosted connection makes it a property): it is read
+    by name. Raises what ``write_message`` documents; nothing else here raises."""
+
+    if TYPE_CHECKING:
+        core: WebSocketProtocol
+        transport: asyncio.Transport | None
+        _loop: asyncio.AbstractEventLoop
+        _inbox: Inbox
+        _log: WireLog | None
+        _waiter: asyncio.Future[WSMessage] | None
+        _heartbeat: float | None
+        _last_rx: float
+        _deflate_lock: asyncio.Lock | None
+        _parts_sent: asyncio.Event | None
+
+        def _on_events(self, messages: list[WSMessage]) -> None:
+            raise NotImplementedError  # Cython compiles these in: loud if the MRO ever stops shadowing them
+
+        def _write(self, data: bytes | memoryview) -> None:
+            raise NotImplementedError  # Cython compiles these in: loud if the MRO ever stops shadowing them
+
+        async def _drain(self) -> None:
+            raise NotImplementedError  # Cython compiles these in: loud if the MRO ever stops shadowing them
+
+        async def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> None:
+            raise NotImplementedError  # Cython compiles these in: loud if the MRO ever stops shadowing them
+
+    # -- receiving ---------------------------------------------------------------
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """asyncio.BufferedProtocol: *nbytes* were read into the parser's buffer."""
+        self._on_messages(self.core.buffer_updated(nbytes))
+
+    def data_received(self, data: bytes) -> None:
+        """Bytes handed over rather than read in place (the handshake's leftovers)."""
+        self._on_messages(self.core.receive_data(data))
+
+    def _on_messages(self, messages: list[WSMessage]) -> None:
+        log = self._log
+        if log is not None:
+            log.received(messages)
+        if self._heartbeat:
+            self._last_rx = self._loop.time()
+        for msg in messages:
+            tp = msg.tp
+            if tp is not _BINARY and tp is not _TEXT:
+                self._on_events(messages)
+                return
+        # Only data messages (the usual batch): no reply was made, the state
+        # did not change, and nothing but delivery is left to do.
+        if not self._inbox.closing_locally:
+            for msg in messages:
+                self._put(msg)
+
+    def _deliver(self, msg: WSMessage) -> None:
+        """Hand *msg* to the receiver waiting for it, else queue it (reading
+        pauses over the queue's high-water mark: ``Inbox.put``, inlined)."""
+        self._put(msg)
+
+    def _put(self, msg: WSMessage) -> None:
+        # _deliver's body: a C call from _on_messages (a cpdef method would
+        # look for a Python override on every call).
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(msg)
+                return
+        inbox = self._inbox
+        inbox.messages.append(msg)
+        tp = msg.tp
+        if tp is _BINARY or tp is _TEXT or tp is _CHUNK:
+            inbox.queued += len(msg.data)
+            if inbox.queued > inbox.high and not inbox.paused and self.transport is not None:
+                inbox.paused = True
+                self.transport.pause_reading()
+
+    def receive_nowait(self) -> WSMessage | None:
+        """The next message if it is a TEXT or BINARY message already queued,
+        else ``None`` (then ``receive()`` has the rules): the path of a reader
+        that keeps up with a busy peer, without a coroutine."""
+        inbox = self._inbox
+        if inbox.messages:
+            tp = inbox.messages[0].tp
+            if tp is _BINARY or tp is _TEXT:
+                return inbox.take()
+        return None
+
+    # -- sending -------------------------------------------------------------------
+
+    def write_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> Awaitable[None] | None:
+        """``send_message`` without a coroutine in the usual case: write one
+        whole TEXT or BINARY message at once and return ``None``, or return
+        what the caller must await: ``send_message`` itself when the message
+        cannot go out now (the transport is over its limit, a message in
+        parts or a compression is in progress, 64 KiB or more), or the wait
+        for ``drain`` when this write took the transport over its limit.
+        Raises ``ClientConnectionResetError`` once closing has started."""
+        lock = self._deflate_lock
+        if (
+            getattr(self, "_write_paused")  # noqa: B009 (not a C field, see above)
+            or self._parts_sent is not None
+            or lock is not None and lock.locked()
+            or len(payload) >= EXECUTOR_COMPRESS_THRESHOLD
+        ):
+            return self.send_message(payload, opcode, compress)
+        try:
+            data = self.core.send_message(payload, opcode, compress)
+        except InvalidStateError as exc:
+            raise ClientConnectionResetError("Cannot write to closing transport") from exc
+        transport = self.transport
+        if self._log is not None or transport is None or transport.is_closing():
+            self._write(data)  # logs it, or raises the error of a closing transport
+        else:
+            transport.write(data)
+        return self._drain() if getattr(self, "_write_paused") else None  # noqa: B009
+
+
+#: Whether ``WebSocketConnection`` derives from the compiled class.
+HAS_COMPILED_CONNECTION = False
+if not TYPE_CHECKING and not NO_EXTENSIONS and __name__ == "aiohttp_ws._hotpath" and _compiled("aiohttp_ws._hotpath_c"):
+    try:
+        from ._hotpath_c import HotPath  # noqa: F811
+
+        HAS_COMPILED_CONNECTION = True
+    except ImportError:  # a broken build: keep pure Python
+        pass
+
