@@ -2,6 +2,7 @@
 
 ``aiohttp_ws/sansio/frames.py`` is compiled by Cython as
 ``aiohttp_ws.sansio._frames_c`` (with the declarations in ``_frames_c.pxd``),
+``sansio/_fast.py`` as ``aiohttp_ws.sansio._fast_c`` (``_fast_c.pxd``),
 ``aiohttp_ws/_hotpath.py`` as ``aiohttp_ws._hotpath_c`` (``_hotpath_c.pxd``)
 and ``sansio/_mask.pyx`` as ``aiohttp_ws.sansio._mask``.
 ``AIOHTTP_WS_NO_EXTENSIONS=1`` at build time skips them.
@@ -38,6 +39,7 @@ class OptionalBuildExt(build_ext):
 #: made at build time, with the declarations of the twin's committed ``.pxd``).
 TWINS = [
     ("aiohttp_ws/sansio/frames.py", "aiohttp_ws/sansio/_frames_c.py"),
+    ("aiohttp_ws/sansio/_fast.py", "aiohttp_ws/sansio/_fast_c.py"),
     ("aiohttp_ws/_hotpath.py", "aiohttp_ws/_hotpath_c.py"),
 ]
 

@@ -1,7 +1,7 @@
 """The WebSocket connection state machine (RFC 6455 §5-§7), Sans-I/O.
 
 ``WebSocketProtocol`` turns received bytes into messages and send calls into
-bytes. It owns the one ``State`` enum and every transition:
+bytes. It owns every transition of the one ``State`` enum (``state.py``):
 
 ======================  ===============================================
 CONNECTING → OPEN       the opening handshake completed (``open()``)
@@ -19,8 +19,6 @@ any → CLOSED            ``finish_failure()``, the end of the byte stream
 
 from __future__ import annotations
 
-import enum
-
 from ..exceptions import InvalidPayloadError, InvalidStateError, ProtocolError, WebSocketError
 from .frames import (
     MAX_CONTROL_PAYLOAD,
@@ -37,32 +35,15 @@ from .frames import (
     parse_close_payload,
 )
 from .deflate import DeflateCodec, DeflateParams
+from ._fast import FastPath
 from .reassembly import Reassembly
+from .state import State
 from ..models import WSMessage, WSMsgType
 
 __all__ = ("State", "WebSocketProtocol")
 
-_TEXT = WSMsgType.TEXT
-_BINARY = WSMsgType.BINARY
-#: ``tuple.__new__(WSMessage, (tp, data, extra))``: what ``WSMessage(tp, data,
-#: extra)`` makes, without the NamedTuple's Python-level ``__new__``.
-_new_message = tuple.__new__
 
-
-class State(enum.IntEnum):
-    """Connection state (RFC 6455 §4, §7)."""
-
-    CONNECTING = 0
-    OPEN = 1
-    CLOSING = 2
-    CLOSED = 3
-
-
-_OPEN = State.OPEN
-_CLOSING = State.CLOSING
-
-
-class WebSocketProtocol(Reassembly):
+class WebSocketProtocol(Reassembly, FastPath):
     """One side of a WebSocket connection, on bytes alone.
 
     Args:
@@ -76,7 +57,9 @@ class WebSocketProtocol(Reassembly):
         state: ``State.OPEN`` once the handshake is done (the usual case).
         deflate: negotiated permessage-deflate parameters (RFC 7692), if any.
 
-    ``receive_data(bytes)`` returns messages; automatic replies (pongs, the
+    ``receive_data(bytes)`` returns messages (the per-message path,
+    ``receive_data`` / ``buffer_updated`` / ``send_message``, is ``FastPath``
+    in ``_fast.py``, compiled when the extensions are built); automatic replies (pongs, the
     close reply, the close frame of a failure) collect in ``data_to_send()``.
     ``send_*`` methods return the bytes to write.
     """
@@ -152,22 +135,6 @@ class WebSocketProtocol(Reassembly):
 
     # -- receiving -------------------------------------------------------------
 
-    def receive_data(self, data: bytes) -> list[WSMessage]:
-        """Feed received bytes; return the complete messages they finish.
-
-        Data messages come as TEXT (``str``) or BINARY (``bytes``); control
-        frames as PING, PONG and CLOSE messages. A protocol violation appends
-        an ERROR message (``data`` is the ``WebSocketError``), sets
-        ``exception``, ``close_code`` and ``failing``; bytes after it are
-        ignored. Messages completed before it are still returned, and the
-        application may still answer them until the caller (soon) calls
-        ``finish_failure()``, which returns the close frame to send.
-        """
-        if self._done_receiving():
-            return []
-        self._parser.feed(data)
-        return self._receive()
-
     @property
     def parser(self) -> FrameParser:
         """The frame parser (its ``get_buffer`` is this object's)."""
@@ -176,53 +143,6 @@ class WebSocketProtocol(Reassembly):
     def get_buffer(self, sizehint: int = -1) -> memoryview:
         """Where to read the next bytes, for ``asyncio.BufferedProtocol``."""
         return self._parser.get_buffer(sizehint)
-
-    def buffer_updated(self, nbytes: int) -> list[WSMessage]:
-        """*nbytes* were read into ``get_buffer()``'s buffer: as ``receive_data``."""
-        parser = self._parser
-        parser.buffer_updated(nbytes)
-        if self.state is State.CLOSED or self.close_received or self.exception is not None:  # _done_receiving()
-            parser.release_scratch()
-            return []
-        return self._receive()
-
-    def _done_receiving(self) -> bool:
-        return self.state is State.CLOSED or self.close_received or self.exception is not None
-
-    def _receive(self) -> list[WSMessage]:
-        parser = self._parser
-        messages: list[WSMessage] = []
-        try:
-            while True:
-                if not self._frag_opcode and not self._partial_used:
-                    # Whole unfragmented, uncompressed messages in one compiled loop.
-                    if not parser.read_messages(messages, WSMessage, _BINARY, _TEXT):
-                        break  # every byte parsed
-                frame = parser.next_frame()
-                if frame is None:
-                    break
-                opcode = frame.opcode
-                simple = frame.fin and not frame.rsv1 and not self._frag_opcode and not self._partial_used
-                if simple and opcode == OP_BINARY:
-                    messages.append(_new_message(WSMessage, (_BINARY, frame.payload, None)))
-                elif simple and opcode == OP_TEXT:
-                    messages.append(_new_message(WSMessage, (_TEXT, _decode_text(frame.payload), None)))
-                elif opcode >= 8:
-                    if frame.rsv1:
-                        raise ProtocolError("RSV1 set on a control frame (RFC 7692 §6.1)")
-                    messages.append(self._on_control(opcode, frame.payload))
-                    if self.close_received:
-                        break
-                else:
-                    msg = self._on_data(frame.fin, opcode, frame.rsv1, frame.payload)
-                    if msg is not None:
-                        messages.append(msg)
-            if parser.buffered > 2:
-                self._validate_pending_text()
-        except WebSocketError as exc:
-            messages.append(self._fail(exc))
-        parser.release_scratch()
-        return messages
 
     def receive_eof(self) -> None:
         """The byte stream ended. Without a completed close handshake this is
@@ -298,24 +218,6 @@ class WebSocketProtocol(Reassembly):
         negotiated and our window allows compression; never for 0 / ``False``."""
         codec = self.codec
         return codec is not None and codec.can_compress and (compress is None or bool(compress))
-
-    def send_message(self, payload: bytes, opcode: int, compress: int | bool | None = None) -> bytes:
-        """Bytes of one unfragmented TEXT (``OP_TEXT``) or BINARY message,
-        deflated with RSV1 set when ``will_compress(compress)``.
-
-        Raises ``InvalidStateError`` unless the state is OPEN (or CLOSING with
-        only the peer's close received), or inside a fragmented send.
-        """
-        # check_can_send_message() and will_compress() inlined: one method call
-        # less per message (about 120 ns of 450); the precise error still
-        # comes from check_can_send_message().
-        state = self.state
-        if self.close_sent or self._sending_fragmented or state is not _OPEN and state is not _CLOSING:
-            self.check_can_send_message()
-        codec = self.codec
-        if codec is not None and codec.can_compress and (compress is None or compress):
-            return build_frame(opcode, codec.compress(payload), mask=self.is_client, rsv1=True)
-        return build_frame(opcode, payload, mask=self.is_client)
 
     def send_message_into(self, out: bytearray, payload: bytes, opcode: int) -> int:
         """Write one unfragmented, uncompressed, masked TEXT or BINARY message
@@ -432,9 +334,3 @@ class WebSocketProtocol(Reassembly):
         if self.close_sent or self.state is not State.OPEN and self.state is not State.CLOSING:
             raise InvalidStateError(f"cannot send data in state {self.state.name}")
 
-
-def _decode_text(payload: bytes) -> str:
-    try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidPayloadError("text message is not valid UTF-8 (RFC 6455 §8.1)") from exc

@@ -30,6 +30,25 @@ PURE = pure_twin()
 compiled = pytest.mark.skipif(not frames.HAS_EXTENSIONS, reason="compiled hot path not built")
 
 
+def pure_protocol_class() -> type:
+    """``WebSocketProtocol`` over the pure-Python ``FastPath`` (``_fast.py``
+    executed again under another name, framing with the pure serializer)."""
+    from aiohttp_ws.sansio import _fast
+    from aiohttp_ws.sansio.protocol import WebSocketProtocol
+    from aiohttp_ws.sansio.reassembly import Reassembly
+
+    spec = importlib.util.spec_from_file_location("aiohttp_ws.sansio._fast_pure_twin", _fast.__file__)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build_frame = PURE.build_frame
+    body = {k: v for k, v in vars(WebSocketProtocol).items() if k not in ("__dict__", "__weakref__")}
+    return type("PureWebSocketProtocol", (Reassembly, module.FastPath), body)
+
+
+PURE_PROTOCOL = pure_protocol_class()
+
+
 def feed_all(
     parser: frames.FrameParser,
     chunks: list[bytes],
@@ -62,6 +81,17 @@ def test_the_switch_decides_which_path_is_live() -> None:
         assert frames.HAS_EXTENSIONS
     if frames.HAS_EXTENSIONS:
         assert frames.FrameParser.__module__ == "aiohttp_ws.sansio._frames_c"
+    from aiohttp_ws import _hotpath, connection
+    from aiohttp_ws.sansio import _fast, protocol
+
+    # The typed bases of the protocol and the connection follow the same switch.
+    assert _fast.HAS_COMPILED_PROTOCOL is _hotpath.HAS_COMPILED_CONNECTION is frames.HAS_EXTENSIONS
+    assert protocol.WebSocketProtocol.__mro__[2].__module__ == (
+        "aiohttp_ws.sansio._fast_c" if frames.HAS_EXTENSIONS else "aiohttp_ws.sansio._fast"
+    )
+    assert issubclass(connection.WebSocketConnection, _hotpath.HotPath)
+    assert _hotpath.HotPath.__module__ == ("aiohttp_ws._hotpath_c" if frames.HAS_EXTENSIONS else "aiohttp_ws._hotpath")
+    assert not PURE_PROTOCOL.__mro__[2].__module__.endswith("_c")
 
 
 @compiled
@@ -243,15 +273,16 @@ def test_reading_in_place_agrees_with_feeding(chunks: list[bytes], masked: bool)
 def test_protocol_on_the_compiled_parser_agrees_with_the_pure_twin(
     chunks: list[bytes], sends: list[tuple[int, bytes]]
 ) -> None:
-    """The connection state machine over either parser: the same messages,
-    the same automatic replies (pongs, close reply, failure close frame), the
-    same state, close code and errors for arbitrary received bytes and sends
-    in between (a server core: the frames it sends are unmasked, so the bytes
+    """The connection state machine compiled (typed FastPath, compiled
+    parser) and pure (both twins in Python): the same messages, the same
+    automatic replies (pongs, close reply, failure close frame), the same
+    state, close code and errors for arbitrary received bytes and sends in
+    between (a server core: the frames it sends are unmasked, so the bytes
     out are comparable)."""
     from aiohttp_ws.sansio.protocol import WebSocketProtocol
 
-    def run(parser_cls: type) -> list[object]:
-        core = WebSocketProtocol(is_client=False)
+    def run(protocol_cls: type, parser_cls: type) -> list[object]:
+        core = protocol_cls(is_client=False)
         core._parser = parser_cls(expect_masked=True, allowed_rsv=0)
         core._set_limits()
         log: list[object] = []
@@ -269,7 +300,7 @@ def test_protocol_on_the_compiled_parser_agrees_with_the_pure_twin(
         log.append(core.finish_failure())
         return log
 
-    assert run(frames.FrameParser) == run(PURE.FrameParser)
+    assert run(WebSocketProtocol, frames.FrameParser) == run(PURE_PROTOCOL, PURE.FrameParser)
 
 
 @given(
