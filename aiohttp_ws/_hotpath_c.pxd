@@ -1,5 +1,6 @@
 # Cython declarations for the compiled twin of _hotpath.py (built as aiohttp_ws._hotpath_c).
-# _write_paused is deliberately not a field: aiohttp_server._HostedConnection makes it a property.
+# _write_paused is a field for storage only: _HostedConnection (aiohttp_server.py) overrides it with a
+# property, so the compiled methods read it by name (getattr), never from the struct.
 
 cdef class HotPath:
     cdef public object core
@@ -12,6 +13,22 @@ cdef class HotPath:
     cdef public object _last_rx
     cdef public object _deflate_lock
     cdef public object _parts_sent
+    # Set and used in Python only (connection.py and its parts), declared so that
+    # an instance needs no __dict__ (memory per connection).
+    cdef public object _write_paused
+    cdef public object exception
+    cdef public object _pings
+    cdef public object _drain_waiters
+    cdef public object _closed_fut
+    cdef public object _lost_fut
+    cdef public object _close_timeout
+    cdef public object _linger
+    cdef public object _hb_handle
+    cdef public object _ping_at
+    cdef public object _resumed_at
+    cdef public object lost_callbacks
+    cdef public object _failure_timer
+    cdef public object get_buffer  # the parser's bound get_buffer (asyncio.BufferedProtocol)
 
     # C calls only (no Python override lookups): the receive path's inner steps.
     cdef _on_messages(self, list messages)

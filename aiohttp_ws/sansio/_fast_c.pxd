@@ -12,6 +12,23 @@ cdef class FastPath:
     cdef public object _frag_opcode
     cdef public object _partial_used
     cdef public object _sending_fragmented
+    # Set and used in Python only (protocol.py, reassembly.py), declared so that
+    # an instance needs no __dict__ (memory per connection).
+    cdef public object max_fragments
+    cdef public object max_msg_size
+    cdef public object autoping
+    cdef public object autoclose
+    cdef public object close_code
+    cdef public object close_reason
+    cdef public object failing
+    cdef public object _out
+    cdef public object _pongs
+    cdef public object _frag_compressed
+    cdef public object _frag_parts
+    cdef public object _frag_size
+    cdef public object _frag_count
+    cdef public object _frag_text
+    cdef public object _sending_compressed
 
     # C calls only (no Python override lookups): the receive loop's inner steps.
     cdef bint _done_receiving(self) except -1
