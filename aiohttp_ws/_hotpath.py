@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Awaitable
 from .exceptions import ClientConnectionResetError, InvalidStateError
 from .models import WSMessage, WSMsgType
 from .sansio.frames import NO_EXTENSIONS, _compiled
+from .sansio.state import State
 
 if TYPE_CHECKING:
     import asyncio
@@ -39,6 +40,7 @@ EXECUTOR_COMPRESS_THRESHOLD = 64 * 1024
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
 _CHUNK = WSMsgType.CONTINUATION
+_OPEN = State.OPEN
 
 
 class HotPath:
@@ -132,6 +134,29 @@ class HotPath:
             if tp is _BINARY or tp is _TEXT:
                 return inbox.take()
         return None
+
+    def message_waiter(self) -> asyncio.Future[WSMessage] | None:
+        """The future the next message will be set on, registered as this
+        connection's receiver, when ``receive()`` has nothing to do before
+        waiting: nothing queued, the connection OPEN, nobody else receiving.
+        Else ``None``: call ``receive()``. Lets ``ClientWebSocketResponse.receive``
+        await the message without a second coroutine. The caller awaits it,
+        calls ``drop_waiter(fut)`` if that raises (cancellation) and passes a
+        message that is not TEXT or BINARY to ``settle()``."""
+        if self._waiter is not None or self._inbox.messages or self.core.state is not _OPEN:
+            return None
+        fut: asyncio.Future[WSMessage] = self._loop.create_future()
+        self._waiter = fut
+        return fut
+
+    def drop_waiter(self, fut: asyncio.Future[WSMessage]) -> None:
+        """The receiver awaiting *fut* (from ``message_waiter``) was cancelled:
+        forget it, and queue again a message handed to it meanwhile, so
+        nothing is lost."""
+        if self._waiter is fut:
+            self._waiter = None
+        if fut.done() and not fut.cancelled() and fut.exception() is None:
+            self._inbox.put_back(fut.result())
 
     # -- sending -------------------------------------------------------------------
 

@@ -82,6 +82,12 @@ class WSConnection(Protocol):
 
     def receive_nowait(self) -> WSMessage | None: ...
 
+    def message_waiter(self) -> Awaitable[WSMessage] | None: ...
+
+    def drop_waiter(self, fut: Any) -> None: ...
+
+    async def settle(self, msg: WSMessage, timeout: float | None = None) -> WSMessage: ...
+
     async def receive(self, timeout: float | None = None) -> WSMessage: ...
 
     async def receive_part(self, timeout: float | None = None) -> WSMessage: ...
@@ -340,11 +346,22 @@ class WebSocketBase(Generic[_DecodeText]):
         ``asyncio.TimeoutError`` is raised and the connection stays open.
         Raises ``RuntimeError`` if another task is already receiving.
         """
-        msg = self._conn.receive_nowait()  # a data message already queued: no coroutine below this one
+        conn = self._conn
+        msg = conn.receive_nowait()  # a data message already queued: no coroutine below this one
         if msg is None:
             if not timeout:  # None or 0: the default, as aiohttp's ``timeout or ws_receive``
                 timeout = self._timeout.ws_receive
-            msg = await self._conn.receive(timeout)
+            fut = None if timeout else conn.message_waiter()
+            if fut is None:
+                msg = await conn.receive(timeout)
+            else:  # the connection's receive() rules for a plain wait, without its coroutine
+                try:
+                    msg = await fut
+                except BaseException:
+                    conn.drop_waiter(fut)
+                    raise
+                if msg.tp is not WSMsgType.TEXT and msg.tp is not WSMsgType.BINARY:
+                    msg = await conn.settle(msg)
         if self._traces:
             await send_all(self._traces, "on_ws_message_received", TraceWSMessageReceivedParams(msg))
         if msg.tp is WSMsgType.CLOSED:

@@ -222,6 +222,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         self._on_closed()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
+            self._waiter = None
             waiter.set_result(WS_CLOSED_MESSAGE)
         for fut in self._drain_waiters:
             if not fut.done():
@@ -358,6 +359,14 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
             if handle is not None:
                 handle.cancel()
         return msg if msg.tp is not _CHUNK else await self._on_part(msg, timeout, whole)
+
+    async def settle(self, msg: WSMessage, timeout: float | None = None) -> WSMessage:
+        """What ``receive()`` does with a message handed to a waiter from
+        ``message_waiter()``: an ERROR is returned once the failure's close
+        frame is written, a part of a streamed message is joined with the rest."""
+        if msg.tp is _ERROR:
+            return self._delivered(msg)
+        return msg if msg.tp is not _CHUNK else await self._on_part(msg, timeout, True)
 
     def _now(self) -> float:
         return self._loop.time()

@@ -646,15 +646,20 @@ async def test_limit_per_host(our_server: str, websockets_server: str) -> None:
         await other_host.close()
 
 
-async def test_message_handed_to_cancelled_receive_is_kept(our_server: str) -> None:
+@pytest.mark.parametrize("timeout", [None, 5.0], ids=["awaits-the-future", "through-connection-receive"])
+async def test_message_handed_to_cancelled_receive_is_kept(our_server: str, timeout: float | None) -> None:
+    """Both ways receive() waits (the future itself, or the connection's
+    receive() when a timeout is set) keep a message handed over as the
+    receiving task is cancelled, and leave no stale receiver behind."""
     async with aiohttp_ws.ws_connect(our_server) as ws:
-        receiver = asyncio.ensure_future(ws.receive())
+        receiver = asyncio.ensure_future(ws.receive(timeout))
         await asyncio.sleep(0.01)
+        assert ws._conn._waiter is not None
         ws._conn.data_received(server_frame(OP_TEXT, b"raced"))  # the reader hands it over...
         receiver.cancel()  # ...and the receiving task is cancelled before it resumes
         with pytest.raises(asyncio.CancelledError):
             await receiver
-        assert await ws.receive_str() == "raced"
+        assert await asyncio.wait_for(ws.receive_str(), 5) == "raced"
 
 
 def test_client_and_server_on_uvloop() -> None:

@@ -309,6 +309,18 @@ class AnyioConnection(AnyioSendPath, PartReceiving):
         failure's close frame to be written), so ``receive()`` takes them all."""
         return None
 
+    def message_waiter(self) -> None:
+        """Always ``None``: ``receive()`` does all the waiting on this layer."""
+        return None
+
+    def drop_waiter(self, fut: object) -> None:
+        """Never called (``message_waiter`` gives no future)."""
+        raise NotImplementedError
+
+    async def settle(self, msg: WSMessage, timeout: float | None = None) -> WSMessage:
+        """Never called (``message_waiter`` gives no future)."""
+        raise NotImplementedError
+
     async def receive(self, timeout: float | None = None, whole: bool = True) -> WSMessage:
         """The next message; CLOSED once no more can come. A streamed message
         is joined from its parts unless *whole* is false (``receive_part``).
