@@ -17,6 +17,7 @@ from typing import Any
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 
 class OptionalBuildExt(build_ext):
@@ -44,6 +45,16 @@ TWINS = [
 ]
 
 
+class BuildPyWithoutTwins(build_py):
+    """Leave the twins' build-time copies (``_frames_c.py``, ...) out of the wheel:
+    their compiled modules are what ships, beside the source they were copied from."""
+
+    def find_package_modules(self, package: str, package_dir: str) -> list[tuple[str, str, str]]:
+        twins = {twin.rsplit("/", 1)[1][:-3] for _, twin in TWINS}
+        modules: list[tuple[str, str, str]] = super().find_package_modules(package, package_dir)
+        return [m for m in modules if m[1] not in twins]
+
+
 def extensions() -> list[Extension]:
     if os.environ.get("AIOHTTP_WS_NO_EXTENSIONS"):
         return []
@@ -67,4 +78,4 @@ def extensions() -> list[Extension]:
         return []
 
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithoutTwins})

@@ -4,7 +4,7 @@
 client WebSocket API.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 import sys as _sys
 

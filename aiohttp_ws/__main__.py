@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any, Sequence
 
-from . import __version__
+from . import HAS_EXTENSIONS, __version__
 from .client import ClientSession
 from .client_ws import ClientWebSocketResponse
 from .exceptions import ClientError
@@ -28,6 +28,10 @@ from .server import echo_handler, serve
 #: After end of input, wait until the peer has been quiet this long (seconds)
 #: before closing, so replies to the last lines are printed.
 QUIET_BEFORE_CLOSE = 0.3
+
+
+#: The version and which hot path is live (AIOHTTP_WS_NO_EXTENSIONS=1 or no compiler: pure Python).
+_VERSION = f"aiohttp_ws {__version__} ({'compiled' if HAS_EXTENSIONS else 'pure-Python'} hot path)"
 
 
 def _ms(start: float) -> str:
@@ -60,7 +64,7 @@ async def demo() -> int:
     """The main job: talk to the embedded echo server and print a transcript."""
     async with serve(echo_handler, "127.0.0.1", 0) as server:
         url = f"ws://127.0.0.1:{server.port}/"
-        print(f"aiohttp_ws {__version__}: embedded echo server on {url}")
+        print(f"{_VERSION}: embedded echo server on {url}")
         async with ClientSession() as session:
             start = time.perf_counter()
             ws = await session.ws_connect(url, autoping=False)
@@ -196,7 +200,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--heartbeat", type=float, default=None, help="ping after this many idle seconds")
     parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     parser.add_argument("--max-msg-size", type=int, default=4 * 1024 * 1024, help="bytes, 0 = no limit")
-    parser.add_argument("--version", action="version", version=f"aiohttp_ws {__version__}")
+    parser.add_argument("--version", action="version", version=_VERSION)
     args = parser.parse_args(argv)
     args.command = "client" if args.url else "demo"
     return args

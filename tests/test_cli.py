@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
 import sys
 
+import pytest
+
 import aiohttp_ws
+from aiohttp_ws.sansio.frames import _compiled
 
 
 async def run(*args: str, stdin: bytes = b"", timeout: float = 30) -> tuple[int, str, str]:
@@ -115,3 +120,14 @@ async def test_serve_closes_clients_with_1001_on_sigterm_and_exits_0() -> None:
         msg = await asyncio.wait_for(ws.receive(), 10)
         assert (msg.type, msg.data) == (aiohttp_ws.WSMsgType.CLOSE, 1001)  # not a dropped connection (1006)
     assert await asyncio.wait_for(proc.wait(), 15) == 0
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["default", "AIOHTTP_WS_NO_EXTENSIONS=1"])
+def test_version_says_which_hot_path_is_live(pure: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "AIOHTTP_WS_NO_EXTENSIONS"}
+    if pure:
+        env["AIOHTTP_WS_NO_EXTENSIONS"] = "1"
+    done = subprocess.run([sys.executable, "-m", "aiohttp_ws", "--version"], capture_output=True, text=True,
+                          env=env, timeout=30, check=True)
+    live = "pure-Python" if pure or not _compiled("aiohttp_ws.sansio._frames_c") else "compiled"
+    assert done.stdout == f"aiohttp_ws {aiohttp_ws.__version__} ({live} hot path)\n"
