@@ -117,8 +117,13 @@ async def _printer(ws: ClientWebSocketResponse[Any], state: dict[str, float]) ->
             return
         state["last"] = time.monotonic()
         print(f"< {describe(msg)}", flush=True)
-        if msg.tp in (WSMsgType.CLOSE, WSMsgType.ERROR):
+        if msg.tp is WSMsgType.ERROR:
+            state["error_printed"] = 1.0
             return
+        if msg.tp is WSMsgType.CLOSE:
+            return
+
+
 
 
 async def interactive(args: argparse.Namespace) -> int:
@@ -138,29 +143,53 @@ async def interactive(args: argparse.Namespace) -> int:
             ssl=not args.insecure,
             max_msg_size=args.max_msg_size,
         )
-        print(f"connected to {args.url} (subprotocol: {ws.protocol}); Ctrl-D closes", file=sys.stderr)
+        loop = asyncio.get_running_loop()
         state = {"last": time.monotonic()}
-        printer = asyncio.get_running_loop().create_task(_printer(ws, state))
+        printer = loop.create_task(_printer(ws, state))
         lines: asyncio.Queue[str | None] = asyncio.Queue()
-        _stdin_lines(asyncio.get_running_loop(), lines)
-        while not printer.done():
-            get = asyncio.ensure_future(lines.get())
-            await asyncio.wait({get, printer}, return_when=asyncio.FIRST_COMPLETED)
-            if not get.done():
-                get.cancel()
-                break
-            line = get.result()
-            if line is None:
-                await _quiet(state, printer)
-                await ws.close()
-                break
-            await ws.send_str(line)
-        await printer
+        _stdin_lines(loop, lines)
+        # Ctrl-C (and SIGTERM) close with 1000 like the end of input, without
+        # waiting for quiet: the peer gets a close frame, never a dropped socket.
+        interrupted: asyncio.Future[None] = loop.create_future()
+
+        def interrupt() -> None:
+            if not interrupted.done():
+                interrupted.set_result(None)
+
+        handled = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, interrupt)
+                handled.append(sig)
+            except (NotImplementedError, RuntimeError):  # Windows' loops, or not the main thread
+                pass
+        print(f"connected to {args.url} (subprotocol: {ws.protocol}); Ctrl-D or Ctrl-C closes", file=sys.stderr)
+        try:
+            while not printer.done():
+                get = asyncio.ensure_future(lines.get())
+                waits: set[asyncio.Future[Any]] = {get, printer, interrupted}
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                if not get.done():
+                    get.cancel()
+                    if interrupted.done() and not printer.done():
+                        await ws.close()
+                    break
+                line = get.result()
+                if line is None:
+                    await _quiet(state, printer)
+                    await ws.close()
+                    break
+                await ws.send_str(line)
+            await printer
+        finally:
+            for sig in handled:
+                loop.remove_signal_handler(sig)
         print(f"closed: {_close_name(ws.close_code)}", file=sys.stderr)
-        if ws.exception() is not None:
+        if ws.exception() is not None and "error_printed" not in state:
             print(f"error: {ws.exception()!r}", file=sys.stderr)
-            return 1
-    return 0
+    # 0 once a close handshake completed (whatever its code); 1 for an error or
+    # a connection that ended without one (1006, RFC 6455 §7.1.5).
+    return 1 if ws.exception() is not None or ws.close_code in (None, 1006) else 0
 
 
 async def _quiet(state: dict[str, float], printer: asyncio.Task[None], limit: float = 5.0) -> None:

@@ -281,8 +281,13 @@ class SessionBase:
 
     def _build_url(self, url: str | URL) -> URL:
         """The caller's URL, joined to ``base_url`` when relative. Raises
-        ``ValueError`` for control characters (see ``_to_url``)."""
-        built = _to_url(url)
+        ``InvalidUrlClientError`` (a ``ValueError``) for a URL yarl cannot
+        parse, such as a port out of range, or with control characters (see
+        ``_to_url``), as aiohttp does for the former."""
+        try:
+            built = _to_url(url)
+        except ValueError as exc:
+            raise InvalidUrlClientError(url, str(exc)) from exc
         if self._base_url is not None and not built.absolute:
             return self._base_url.join(built)
         return built

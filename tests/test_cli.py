@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 import aiohttp_ws
 from aiohttp_ws.sansio.frames import _compiled
+
+from .conftest import accept, finish_close, read_client_frame
 
 
 async def run(*args: str, stdin: bytes = b"", timeout: float = 30) -> tuple[int, str, str]:
@@ -131,3 +135,59 @@ def test_version_says_which_hot_path_is_live(pure: bool) -> None:
                           env=env, timeout=30, check=True)
     live = "pure-Python" if pure or not _compiled("aiohttp_ws.sansio._frames_c") else "compiled"
     assert done.stdout == f"aiohttp_ws {aiohttp_ws.__version__} ({live} hot path)\n"
+
+
+async def test_ctrl_c_closes_with_1000_and_exits_0(raw_server: Any) -> None:
+    """Ctrl-C (SIGINT) ends the session like the end of input: a close frame
+    with 1000 reaches the server, never a dropped socket."""
+    received: list[tuple[int, bytes]] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        received.append(await finish_close(reader, writer))
+
+    server = await raw_server(script)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiohttp_ws", server.url,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    line = await asyncio.wait_for(proc.stderr.readline(), 20)
+    assert b"connected to" in line
+    proc.send_signal(signal.SIGINT)
+    out, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, err
+    assert received == [(0x8, (1000).to_bytes(2, "big"))]
+    assert b"closed: 1000 (OK)" in err and b"Traceback" not in err
+
+
+async def test_a_dropped_connection_exits_1(raw_server: Any) -> None:
+    """A connection that ends without a close handshake (1006) is an error."""
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        await read_client_frame(reader)  # the first line, then TCP ends
+        writer.transport.abort()
+
+    server = await raw_server(script)
+    code, out, err = await run(server.url, stdin=b"hello\n")
+    assert code == 1, err
+    assert "closed: 1006" in err
+
+
+async def test_heartbeat_timeout_is_reported_once(raw_server: Any) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        await asyncio.sleep(10)  # never answers the heartbeat's ping
+
+    server = await raw_server(script)
+    code, out, err = await run(server.url, "--heartbeat", "0.2", stdin=b"")
+    assert code == 1
+    assert (out + err).count("ServerTimeoutError") == 1, (out, err)
+
+
+@pytest.mark.parametrize("url", ["ws://127.0.0.1:99999/", "ws://[::1/"])
+async def test_a_bad_url_is_one_error_line(url: str) -> None:
+    code, out, err = await run(url)
+    assert code == 1
+    assert err.startswith("error: ") and "Traceback" not in err, err

@@ -675,3 +675,18 @@ def test_client_and_server_on_uvloop() -> None:
             return text, ws.close_code
 
     assert uvloop.run(main()) == ("on uvloop", 1000)
+
+
+@pytest.mark.parametrize("url", ["ws://127.0.0.1:99999/", "ws://[::1/"])
+async def test_unparsable_url_raises_invalid_url_client_error_as_aiohttp(url: str) -> None:
+    """The same exception class (by name) from aiohttp's client and ours, for
+    ws_connect and a plain request; it is a ValueError in both."""
+    import aiohttp
+
+    for lib in (aiohttp, aiohttp_ws):
+        async with lib.ClientSession() as session:
+            with pytest.raises(lib.InvalidUrlClientError) as info:
+                await session.ws_connect(url)
+            assert isinstance(info.value, ValueError)
+            with pytest.raises(lib.InvalidUrlClientError):
+                await session.get(url.replace("ws://", "http://"))
