@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -23,7 +25,7 @@ from .client import ClientSession
 from .client_ws import ClientWebSocketResponse
 from .exceptions import ClientError
 from .models import WSCloseCode, WSMessage, WSMsgType
-from .server import echo_handler, serve
+from .server import ServerWebSocket, echo_handler, serve
 
 #: After end of input, wait until the peer has been quiet this long (seconds)
 #: before closing, so replies to the last lines are printed.
@@ -117,6 +119,11 @@ async def _printer(ws: ClientWebSocketResponse[Any], state: dict[str, float]) ->
             return
         state["last"] = time.monotonic()
         print(f"< {describe(msg)}", flush=True)
+        if msg.tp is WSMsgType.PING:  # --show-ping-pong: autoping is off, answer here
+            try:
+                await ws.pong(msg.data)
+            except ClientError:
+                pass  # our close frame went first: no answer is due any more
         if msg.tp is WSMsgType.ERROR:
             state["error_printed"] = 1.0
             return
@@ -134,14 +141,17 @@ async def interactive(args: argparse.Namespace) -> int:
         if not sep:
             raise SystemExit(f"--header must look like 'Name: value', got {header!r}")
         headers.append((name.strip(), value.strip()))
-    async with ClientSession() as session:
+    async with ClientSession(trust_env=True) as session:  # http_proxy, https_proxy, no_proxy, all_proxy
         ws = await session.ws_connect(
             args.url,
             protocols=args.protocol,
             headers=headers,
             heartbeat=args.heartbeat,
-            ssl=not args.insecure,
+            ssl=_ssl_option(args),
             max_msg_size=args.max_msg_size,
+            compress=15 if args.compress else 0,
+            proxy=args.proxy,
+            autoping=not args.show_ping_pong,
         )
         loop = asyncio.get_running_loop()
         state = {"last": time.monotonic()}
@@ -179,6 +189,10 @@ async def interactive(args: argparse.Namespace) -> int:
                     await _quiet(state, printer)
                     await ws.close()
                     break
+                if args.slash and line.startswith("/"):
+                    if await _command(ws, line):
+                        break
+                    continue
                 await ws.send_str(line)
             await printer
         finally:
@@ -192,6 +206,43 @@ async def interactive(args: argparse.Namespace) -> int:
     return 1 if ws.exception() is not None or ws.close_code in (None, 1006) else 0
 
 
+SLASH_HELP = "/ping [text], /pong [text], /binary HEX, /close [code [reason]]"
+
+
+async def _command(ws: ClientWebSocketResponse[Any], line: str) -> bool:
+    """Run one ``--slash`` command; whether it closed the connection."""
+    name, _, rest = line[1:].partition(" ")
+    try:
+        if name == "ping":
+            await ws.ping(rest.encode())
+        elif name == "pong":
+            await ws.pong(rest.encode())
+        elif name == "binary":
+            await ws.send_bytes(bytes.fromhex(rest))
+        elif name == "close":
+            code, _, reason = rest.strip().partition(" ")
+            await ws.close(code=int(code) if code else 1000, message=reason.encode())
+            return True
+        else:
+            print(f"unknown command /{name}: {SLASH_HELP}", file=sys.stderr)
+    except ValueError as exc:  # bad hex, a code that may not be sent, a payload over 125 bytes
+        print(f"/{name}: {exc}", file=sys.stderr)
+    return False
+
+
+def _ssl_option(args: argparse.Namespace) -> Any:
+    """``ssl=`` for ws_connect: ``False`` with --insecure, a context with --ca
+    and/or --cert/--key, else ``True`` (the system's trust store)."""
+    if args.insecure:
+        return False
+    if not (args.ca or args.cert):
+        return True
+    context = ssl.create_default_context(cafile=args.ca)
+    if args.cert:
+        context.load_cert_chain(args.cert, args.key)
+    return context
+
+
 async def _quiet(state: dict[str, float], printer: asyncio.Task[None], limit: float = 5.0) -> None:
     deadline = time.monotonic() + limit
     while not printer.done() and time.monotonic() < deadline:
@@ -201,25 +252,46 @@ async def _quiet(state: dict[str, float], printer: asyncio.Task[None], limit: fl
         await asyncio.sleep(QUIET_BEFORE_CLOSE - idle)
 
 
-async def serve_forever(host: str, port: int) -> int:
+async def _logged_echo(ws: ServerWebSocket) -> None:
+    """The echo handler, with a line per connection on standard error."""
+    peer = ws.remote
+    where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+    print(f"{where} connected: {ws.request.target} (subprotocol: {ws.protocol})", file=sys.stderr, flush=True)
+    try:
+        await echo_handler(ws)
+    finally:
+        print(f"{where} closed: {_close_name(ws.close_code)}", file=sys.stderr, flush=True)
+
+
+async def serve_forever(host: str, port: int, *, compress: bool = False, max_msg_size: int = 4 * 1024 * 1024) -> int:
     """``serve``: the echo server on its own until interrupted."""
-    async with serve(echo_handler, host, port) as server:
+    async with serve(_logged_echo, host, port, compress=compress, max_msg_size=max_msg_size) as server:
         print(f"echo server listening on ws://{host}:{server.port}/", flush=True)
         # SIGTERM and Ctrl-C close every client with 1001 (going away), then exit 0.
         await server.serve_forever(stop_signals=(signal.SIGTERM, signal.SIGINT))
     return 0
 
 
+def _prog() -> str:
+    """How the user ran us: the ``aiohttp-ws`` script or ``python -m aiohttp_ws``."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return name if name.startswith("aiohttp-ws") else "python -m aiohttp_ws"
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    prog = _prog()
     if argv and argv[0] == "serve":
-        parser = argparse.ArgumentParser(prog="python -m aiohttp_ws serve", description="Run the echo server.")
+        parser = argparse.ArgumentParser(prog=f"{prog} serve", description="Run the echo server.")
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+        parser.add_argument("--compress", action="store_true", help="accept permessage-deflate (RFC 7692)")
+        parser.add_argument("--max-msg-size", type=int, default=4 * 1024 * 1024, help="bytes, 0 = no limit")
         args = parser.parse_args(argv[1:])
         args.command = "serve"
         return args
     parser = argparse.ArgumentParser(
-        prog="python -m aiohttp_ws",
+        prog=prog,
+        usage=f"%(prog)s [URL] [options]\n       {prog} serve [--host H] [--port P] [--compress] [--max-msg-size N]",
         description="Without URL: demo against the embedded echo server. With URL: interactive client. "
         "'serve' runs the echo server.",
     )
@@ -228,6 +300,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--header", action="append", default=[], help="'Name: value' header (repeatable)")
     parser.add_argument("--heartbeat", type=float, default=None, help="ping after this many idle seconds")
     parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    parser.add_argument("--ca", metavar="FILE", help="trust the CA certificates in this PEM file")
+    parser.add_argument("--cert", metavar="FILE", help="client certificate (PEM; may hold the key too)")
+    parser.add_argument("--key", metavar="FILE", help="the client certificate's private key (PEM)")
+    parser.add_argument("--proxy", metavar="URL", help="http://, socks5://... proxy (else http_proxy etc.)")
+    parser.add_argument("--compress", action="store_true", help="offer permessage-deflate (RFC 7692)")
+    parser.add_argument("-P", "--show-ping-pong", action="store_true", help="print pings and pongs received")
+    parser.add_argument("--slash", action="store_true", help=f"lines starting with / are commands: {SLASH_HELP}")
     parser.add_argument("--max-msg-size", type=int, default=4 * 1024 * 1024, help="bytes, 0 = no limit")
     parser.add_argument("--version", action="version", version=_VERSION)
     args = parser.parse_args(argv)
@@ -239,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         if args.command == "serve":
-            return asyncio.run(serve_forever(args.host, args.port))
+            return asyncio.run(serve_forever(args.host, args.port, compress=args.compress, max_msg_size=args.max_msg_size))
         if args.command == "demo":
             return asyncio.run(demo())
         return asyncio.run(interactive(args))

@@ -15,7 +15,7 @@ import pytest
 import aiohttp_ws
 from aiohttp_ws.sansio.frames import _compiled
 
-from .conftest import accept, finish_close, read_client_frame
+from .conftest import accept, finish_close, read_client_frame, server_frame
 
 
 async def run(*args: str, stdin: bytes = b"", timeout: float = 30) -> tuple[int, str, str]:
@@ -191,3 +191,62 @@ async def test_a_bad_url_is_one_error_line(url: str) -> None:
     code, out, err = await run(url)
     assert code == 1
     assert err.startswith("error: ") and "Traceback" not in err, err
+
+
+async def test_slash_commands_and_shown_pings(raw_server: Any) -> None:
+    """--slash sends a ping, a pong, binary from hex and a close with a code and
+    reason; -P prints the server's ping and answers it by hand (autoping off)."""
+    seen: list[tuple[int, bytes]] = []
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer, extra=server_frame(0x9, b"are you there"))
+        while True:
+            opcode, payload = await read_client_frame(reader)
+            seen.append((opcode, payload))
+            if opcode == 0x8:
+                writer.write(server_frame(0x8, payload[:2]))
+                writer.close()
+                return
+
+    server = await raw_server(script)
+    stdin = b"/ping hello\n/pong\n/binary 00ff10\n/nope\nplain\n/close 4001 done\n"
+    code, out, err = await run(server.url, "--slash", "-P", stdin=stdin)
+    assert code == 0, err
+    answer = (0xA, b"are you there")  # sent by the reader, so anywhere before the close
+    assert answer in seen[:-1]
+    seen.remove(answer)
+    assert seen == [(0x9, b"hello"), (0xA, b""), (0x2, b"\x00\xff\x10"), (0x1, b"plain"),
+                    (0x8, (4001).to_bytes(2, "big") + b"done")]
+    assert out == "< ping b'are you there'\n"
+    assert "unknown command /nope" in err
+
+
+async def test_compress_flag_offers_permessage_deflate() -> None:
+    """--compress negotiates permessage-deflate with our server, and the
+    serve subcommand's --compress and --max-msg-size are in force (a line per
+    connection on standard error)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiohttp_ws", "serve", "--port", "0", "--compress", "--max-msg-size", "100",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
+        found = re.search(r"ws://127\.0\.0\.1:\d+/", line)
+        assert found is not None, line
+        url = found.group(0)
+        async with aiohttp_ws.ws_connect(url, compress=15) as ws:
+            assert ws.compress == 15  # the server accepted the offer
+            await ws.send_str("x" * 100)
+            assert await ws.receive_str() == "x" * 100
+            await ws.send_str("x" * 101)  # over the server's --max-msg-size
+            msg = await ws.receive()
+            assert msg.tp is aiohttp_ws.WSMsgType.CLOSE and msg.data == 1009
+        code, out, err = await run(url, "--compress", stdin=b"deflated\n")
+        assert code == 0 and out == "< text 'deflated'\n", err
+        logged = [(await asyncio.wait_for(proc.stderr.readline(), 10)).decode() for _ in range(4)]
+        assert "connected: / (subprotocol: None)" in logged[0] and "closed: 1009" in logged[1], logged
+        assert "connected" in logged[2] and "closed: 1000 (OK)" in logged[3], logged
+    finally:
+        proc.terminate()
+        await proc.wait()

@@ -249,3 +249,71 @@ async def test_redirect_downgrade_refused(ca: trustme.CA, tls_peer: HttpPeer, pe
         async with session.get(peer.url("/to"), params={"url": tls_peer.url("/echo")}) as resp:
             assert resp.status == 200 and resp.url.scheme == "https"
     assert not any(path == "/echo" for path, _ in peer.seen)
+
+
+# -- the command line's --proxy, http_proxy, --ca, --cert/--key (a subprocess) ---------------
+
+
+async def cli(*args: str, env: dict[str, str] | None = None, stdin: bytes = b"tls and proxies\n") -> tuple[int, str, str]:
+    import asyncio
+    import os
+
+    base = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiohttp_ws", *args, env={**base, **(env or {})},
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), 30)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_cli_proxy_flag_and_environment(peer: HttpPeer) -> None:
+    """--proxy and http_proxy both reach the origin through the proxy: the
+    proxy demands credentials, so a run that went through it without them
+    gets its 407, and only runs that went through it with them succeed. (A
+    fresh proxy: pproxy admits an address for a while once it authenticated.)"""
+    auth_proxy = Proxy("http://127.0.0.1:{port}#user:secret")
+    try:
+        url = peer.url("/ws", "ws")
+        code, out, err = await cli(url, env={"http_proxy": f"http://127.0.0.1:{auth_proxy.port}"})
+        assert code == 1 and "407" in err, err
+        code, out, err = await cli(url, "--proxy", f"http://127.0.0.1:{auth_proxy.port}")
+        assert code == 1 and "407" in err, err
+        with_auth = f"http://user:secret@127.0.0.1:{auth_proxy.port}"
+        code, out, err = await cli(url, env={"http_proxy": with_auth})
+        assert (code, out) == (0, "< text 'tls and proxies'\n"), err
+        code, out, err = await cli(url, "--proxy", with_auth)
+        assert (code, out) == (0, "< text 'tls and proxies'\n"), err
+        assert len(peer.seen) == 2
+    finally:
+        auth_proxy.stop()
+
+
+async def test_cli_ca_file(ca: trustme.CA, tls_peer: HttpPeer, tmp_path: pathlib.Path) -> None:
+    url = tls_peer.url("/ws", "wss")
+    code, out, err = await cli(url)
+    assert code == 1 and "certificate" in err.lower(), err  # not in the system's trust store
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    code, out, err = await cli(url, "--ca", str(tmp_path / "ca.pem"))
+    assert (code, out) == (0, "< text 'tls and proxies'\n"), err
+
+
+async def test_cli_client_certificate(ca: trustme.CA, tmp_path: pathlib.Path) -> None:
+    """A server that requires a client certificate (signed by its CA) admits
+    the CLI with --cert/--key and refuses it without."""
+    context = server_context(ca, "localhost", "127.0.0.1")
+    context.verify_mode = ssl.CERT_REQUIRED
+    ca.configure_trust(context)
+    client = ca.issue_cert("cli-client")
+    client.cert_chain_pems[0].write_to_path(str(tmp_path / "client.pem"))
+    client.private_key_pem.write_to_path(str(tmp_path / "client.key"))
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    async for tls in running_peer("localhost", context):
+        url = tls.url("/ws", "wss")
+        code, out, err = await cli(url, "--ca", str(tmp_path / "ca.pem"))
+        assert code == 1, (out, err)
+        code, out, err = await cli(
+            url, "--ca", str(tmp_path / "ca.pem"), "--cert", str(tmp_path / "client.pem"), "--key", str(tmp_path / "client.key")
+        )
+        assert (code, out) == (0, "< text 'tls and proxies'\n"), err
