@@ -250,3 +250,16 @@ async def test_compress_flag_offers_permessage_deflate() -> None:
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def test_a_refusal_shows_the_servers_body(raw_server: Any) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 16\r\n\r\n"
+                     b"403: no token\r\n\r")
+        await writer.drain()
+
+    server = await raw_server(script)
+    code, out, err = await run(server.url)
+    assert code == 1
+    assert err.startswith("error: 403") and "no token" in err and "Traceback" not in err, err
