@@ -529,9 +529,10 @@ class TCPConnector(BaseConnector):
     addresses with Happy Eyeballs (RFC 8305), then lets the loop wrap the
     winning socket (TLS included; asyncio sets TCP_NODELAY).
 
+    ``limit``, ``limit_per_host``, ``ssl``, ``force_close``,
+    ``keepalive_timeout`` and ``enable_cleanup_closed`` are ``BaseConnector``'s.
+
     Args:
-        limit, limit_per_host, ssl, force_close, keepalive_timeout,
-        enable_cleanup_closed: see ``BaseConnector``.
         ttl_dns_cache: seconds a resolved host is kept (10; ``None``: forever).
         use_dns_cache: cache resolutions at all (default ``True``).
         family: ``socket.AF_INET``, ``AF_INET6`` or 0 for both.
