@@ -82,25 +82,39 @@ async def test_serve_subcommand() -> None:
         await proc.wait()
 
 
-async def test_examples_run() -> None:
+EXAMPLES = [
+    ("echo_client.py", "closed with 1000"),
+    ("multi_writer.py", "in order; close code 1000"),
+    ("reconnect.py", "ended with close code 1006\nconnected"),
+    ("trio_echo.py", "got: TRIO"),
+    ("stream_file.py", "32 MiB in 32 parts; sha256 matches: True"),
+    ("observe.py", "body='missing token'"),
+    ("socks_proxy.py", "echo: through the proxy"),
+    ("json_rpc.py", "3 answers matched to their requests: [2, 4, 6]"),
+    ("dead_peer.py", "ServerTimeoutError; close code 1006"),
+    ("many_connections.py", "40 connections, at most 10 open at once (limit 10)"),
+    ("unix_socket.py", "echo: over a socket file\nclosed with 1000"),
+    ("compression.py", "compress=15; a 28780-byte message took about"),
+    ("tls.py", "echo: trusted by our CA\necho: pinned by fingerprint\na wrong fingerprint is refused"),
+    ("login_then_connect.py", "before logging in: 403 'log in first'\nwith the cookie: welcome, cookie holder\n"
+                                  "with the token: welcome, token holder"),
+    ("graceful_shutdown.py", "SIGTERM: 3 connections closed with [1001]"),
+    ("http_requests.py", "redirected to /echo?from=redirect after [302]"),
+]
+
+
+@pytest.mark.parametrize("script, expected", EXAMPLES, ids=[name for name, _ in EXAMPLES])
+async def test_examples_run(script: str, expected: str) -> None:
+    """Each example starts its own peers and prints what it found."""
     import pathlib
 
     root = pathlib.Path(__file__).parent.parent / "examples"
-    for script, expected in (
-        ("echo_client.py", "closed with 1000"),
-        ("multi_writer.py", "in order; close code 1000"),
-        ("reconnect.py", "ended with close code 1006\nconnected"),
-        ("trio_echo.py", "got: TRIO"),
-        ("stream_file.py", "32 MiB in 32 parts; sha256 matches: True"),
-        ("observe.py", "body='missing token'"),
-        ("socks_proxy.py", "echo: through the proxy"),
-    ):
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(root / script), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-        )
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
-        assert proc.returncode == 0, err.decode()
-        assert expected in out.decode()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(root / script), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 45)
+    assert proc.returncode == 0, err.decode()
+    assert expected in out.decode()
 
 
 async def test_serve_closes_clients_with_1001_on_sigterm_and_exits_0() -> None:
