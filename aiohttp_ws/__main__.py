@@ -99,18 +99,69 @@ async def demo() -> int:
     return 0 if ws.close_code == 1000 else 1
 
 
-def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
-    """Read stdin in a daemon thread (works for ttys, pipes and files alike)."""
+#: The prompt on a terminal (line editing and history through the readline module).
+PROMPT = "> "
+
+
+class Terminal:
+    """The interactive client's output on a terminal: a message that arrives
+    while a line is being typed is printed above it, and the prompt and the
+    half-typed line are drawn again below (readline keeps them). Anywhere
+    else (pipes, files) lines are plain. Restores the terminal's modes on
+    ``restore()``, whatever readline was doing when the session ended."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stdin.isatty() and sys.stdout.isatty()
+        self._readline: Any = None
+        self._modes: Any = None
+        if self.tty:
+            try:
+                import readline  # noqa: F401  (input() edits lines and keeps history once it is imported)
+                import termios
+
+                self._readline = sys.modules["readline"]
+                self._modes = termios.tcgetattr(sys.stdin.fileno())
+            except (ImportError, OSError):
+                pass
+
+    def show(self, line: str) -> None:
+        if self._readline is None:
+            print(line, flush=True)
+            return
+        sys.stdout.write("\r\x1b[K" + line + "\n")  # over the prompt line, then the prompt again
+        sys.stdout.flush()
+        self._readline.redisplay()
+
+    def restore(self) -> None:
+        if self._modes is not None:
+            import termios
+
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._modes)
+            sys.stdout.write("\r\x1b[K")
+            sys.stdout.flush()
+
+
+def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None], terminal: Terminal) -> None:
+    """Read stdin in a daemon thread: on a terminal with ``input()`` (prompt,
+    line editing, history), else line by line (pipes and files)."""
 
     def reader() -> None:
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\r\n"))
+        if terminal.tty:
+            while True:
+                try:
+                    line = input(PROMPT)
+                except EOFError:
+                    break
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+        else:
+            for raw in sys.stdin:
+                loop.call_soon_threadsafe(queue.put_nowait, raw.rstrip("\r\n"))
         loop.call_soon_threadsafe(queue.put_nowait, None)
 
     threading.Thread(target=reader, name="aiohttp_ws-stdin", daemon=True).start()
 
 
-async def _printer(ws: ClientWebSocketResponse[Any], state: dict[str, float]) -> None:
+async def _printer(ws: ClientWebSocketResponse[Any], state: dict[str, float], terminal: Terminal) -> None:
     while True:
         msg = await ws.receive()
         if msg.tp is WSMsgType.CLOSING:
@@ -118,7 +169,7 @@ async def _printer(ws: ClientWebSocketResponse[Any], state: dict[str, float]) ->
         if msg.tp is WSMsgType.CLOSED:
             return
         state["last"] = time.monotonic()
-        print(f"< {describe(msg)}", flush=True)
+        terminal.show(f"< {describe(msg)}")
         if msg.tp is WSMsgType.PING:  # --show-ping-pong: autoping is off, answer here
             try:
                 await ws.pong(msg.data)
@@ -155,9 +206,10 @@ async def interactive(args: argparse.Namespace) -> int:
         )
         loop = asyncio.get_running_loop()
         state = {"last": time.monotonic()}
-        printer = loop.create_task(_printer(ws, state))
+        terminal = Terminal()
+        printer = loop.create_task(_printer(ws, state, terminal))
         lines: asyncio.Queue[str | None] = asyncio.Queue()
-        _stdin_lines(loop, lines)
+        _stdin_lines(loop, lines, terminal)
         # Ctrl-C (and SIGTERM) close with 1000 like the end of input, without
         # waiting for quiet: the peer gets a close frame, never a dropped socket.
         interrupted: asyncio.Future[None] = loop.create_future()
@@ -198,6 +250,7 @@ async def interactive(args: argparse.Namespace) -> int:
         finally:
             for sig in handled:
                 loop.remove_signal_handler(sig)
+            terminal.restore()
         print(f"closed: {_close_name(ws.close_code)}", file=sys.stderr)
         if ws.exception() is not None and "error_printed" not in state:
             print(f"error: {ws.exception()!r}", file=sys.stderr)

@@ -277,3 +277,49 @@ async def test_a_refusal_shows_the_servers_body(raw_server: Any) -> None:
     code, out, err = await run(server.url)
     assert code == 1
     assert err.startswith("error: 403") and "no token" in err and "Traceback" not in err, err
+
+
+async def test_on_a_terminal_lines_are_edited_and_recalled(our_server: str) -> None:
+    """On a terminal (a pseudo-terminal here) the client prompts, edits lines
+    with readline and keeps history: the Up arrow recalls the last line rather
+    than sending the escape sequence, and a message that arrives is printed
+    above the prompt. Ctrl-D closes with 1000."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiohttp_ws", our_server, stdin=slave, stdout=slave, stderr=asyncio.subprocess.PIPE,
+    )
+    os.close(slave)
+    loop = asyncio.get_running_loop()
+    seen = b""
+
+    async def read_until(marker: bytes, count: int = 1) -> None:
+        nonlocal seen
+        while seen.count(marker) < count:
+            try:
+                chunk = await asyncio.wait_for(loop.run_in_executor(None, os.read, master, 4096), 20)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+
+    try:
+        await read_until(b"> ")
+        os.write(master, b"hello\r")
+        await read_until(b"< text 'hello'")
+        os.write(master, b"\x1b[A\r")  # Up arrow, Enter: the same line again
+        await read_until(b"< text 'hello'", 2)
+        os.write(master, b"\x04")  # Ctrl-D on an empty line
+        assert proc.stderr is not None
+        err = await asyncio.wait_for(proc.stderr.read(), 20)
+        await asyncio.wait_for(proc.wait(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        os.close(master)
+    assert proc.returncode == 0, err
+    assert seen.count(b"< text 'hello'") == 2 and b"\\x1b" not in seen, seen
+    assert b"closed: 1000 (OK)" in err
