@@ -316,9 +316,12 @@ async def _logged_echo(ws: ServerWebSocket) -> None:
         print(f"{where} closed: {_close_name(ws.close_code)}", file=sys.stderr, flush=True)
 
 
-async def serve_forever(host: str, port: int, *, compress: bool = False, max_msg_size: int = 4 * 1024 * 1024) -> int:
+async def serve_forever(
+    host: str, port: int, *, compress: bool = False, max_msg_size: int = 4 * 1024 * 1024, max_fragments: int = 4096
+) -> int:
     """``serve``: the echo server on its own until interrupted."""
-    async with serve(_logged_echo, host, port, compress=compress, max_msg_size=max_msg_size) as server:
+    options = {"compress": compress, "max_msg_size": max_msg_size, "max_fragments": max_fragments}
+    async with serve(_logged_echo, host, port, **options) as server:
         print(f"echo server listening on ws://{host}:{server.port}/", flush=True)
         # SIGTERM and Ctrl-C close every client with 1001 (going away), then exit 0.
         await server.serve_forever(stop_signals=(signal.SIGTERM, signal.SIGINT))
@@ -339,12 +342,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
         parser.add_argument("--compress", action="store_true", help="accept permessage-deflate (RFC 7692)")
         parser.add_argument("--max-msg-size", type=int, default=4 * 1024 * 1024, help="bytes, 0 = no limit")
+        parser.add_argument("--max-fragments", type=int, default=4096, help="frames per message, 0 = no limit")
         args = parser.parse_args(argv[1:])
         args.command = "serve"
         return args
     parser = argparse.ArgumentParser(
         prog=prog,
-        usage=f"%(prog)s [URL] [options]\n       {prog} serve [--host H] [--port P] [--compress] [--max-msg-size N]",
+        usage=f"%(prog)s [URL] [options]\n       {prog} serve [--host H] [--port P] [--compress] [--max-msg-size N] [--max-fragments N]",
         description="Without URL: demo against the embedded echo server. With URL: interactive client. "
         "'serve' runs the echo server.",
     )
@@ -371,7 +375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         if args.command == "serve":
-            return asyncio.run(serve_forever(args.host, args.port, compress=args.compress, max_msg_size=args.max_msg_size))
+            return asyncio.run(serve_forever(args.host, args.port, compress=args.compress,
+                                             max_msg_size=args.max_msg_size, max_fragments=args.max_fragments))
         if args.command == "demo":
             return asyncio.run(demo())
         return asyncio.run(interactive(args))

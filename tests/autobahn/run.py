@@ -112,6 +112,30 @@ async def run_server_role(cases: Sequence[str] | None, exclude: Sequence[str] | 
             return list(exc.results)
 
 
+async def run_cli_server(cases: Sequence[str] | None, exclude: Sequence[str] | None) -> list[Any]:
+    """kosoku's fuzzing client against the shipped command line,
+    ``python -m aiohttp_ws serve --compress`` with the same raised limits, in
+    its own process: what a user who runs the echo server gets."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiohttp_ws", "serve", "--port", "0", "--compress",
+        "--max-msg-size", str(MAX_MSG_SIZE), "--max-fragments", str(MAX_FRAGMENTS),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        url = line.rsplit(" ", 1)[-1].strip().rstrip("/")
+        try:
+            return list(await kosoku.run_fuzzingclient(
+                url, cases=list(cases) if cases else None, exclude_cases=list(exclude) if exclude else None,
+            ))
+        except kosoku.FailureError as exc:
+            return list(exc.results)
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
 async def anyio_echo_case(url: str) -> None:
     """``echo_case`` with the anyio layer's client."""
     try:
@@ -252,6 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--role", choices=["client", "server"], default="client",
                         help="client: our client against kosoku's fuzzing server (default); "
                              "server: kosoku's fuzzing client against our serve()")
+    parser.add_argument("--cli", action="store_true",
+                        help="with --role server: against 'python -m aiohttp_ws serve' as shipped")
     parser.add_argument("--anyio", choices=["asyncio", "trio"],
                         help="run our side on the anyio layer (aiohttp_ws.anyio) under this backend")
     args = parser.parse_args(argv)
@@ -262,6 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = run_anyio_server_role(args.include, args.exclude, args.anyio)
     elif args.anyio:
         results = run_anyio_client(args.include, args.exclude, args.anyio)
+    elif args.role == "server" and args.cli:
+        results = asyncio.run(run_cli_server(args.include, args.exclude))
     elif args.role == "server":
         results = asyncio.run(run_server_role(args.include, args.exclude))
     else:
