@@ -161,13 +161,14 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | Non
     threading.Thread(target=reader, name="aiohttp_ws-stdin", daemon=True).start()
 
 
-async def _printer(ws: ClientWebSocketResponse[Any], state: dict[str, float], terminal: Terminal) -> None:
+async def _printer(ws: ClientWebSocketResponse[Any], state: dict[str, float], terminal: Terminal) -> bool:
+    """Print what arrives until the end; whether that end was an ERROR it printed."""
     while True:
         msg = await ws.receive()
         if msg.tp is WSMsgType.CLOSING:
             continue  # our own close() began; keep printing what still arrives
         if msg.tp is WSMsgType.CLOSED:
-            return
+            return False
         state["last"] = time.monotonic()
         terminal.show(f"< {describe(msg)}")
         if msg.tp is WSMsgType.PING:  # --show-ping-pong: autoping is off, answer here
@@ -175,11 +176,8 @@ async def _printer(ws: ClientWebSocketResponse[Any], state: dict[str, float], te
                 await ws.pong(msg.data)
             except ClientError:
                 pass  # our close frame went first: no answer is due any more
-        if msg.tp is WSMsgType.ERROR:
-            state["error_printed"] = 1.0
-            return
-        if msg.tp is WSMsgType.CLOSE:
-            return
+        if msg.tp is WSMsgType.ERROR or msg.tp is WSMsgType.CLOSE:
+            return msg.tp is WSMsgType.ERROR
 
 
 
@@ -246,13 +244,13 @@ async def interactive(args: argparse.Namespace) -> int:
                         break
                     continue
                 await ws.send_str(line)
-            await printer
+            error_printed = await printer
         finally:
             for sig in handled:
                 loop.remove_signal_handler(sig)
             terminal.restore()
         print(f"closed: {_close_name(ws.close_code)}", file=sys.stderr)
-        if ws.exception() is not None and "error_printed" not in state:
+        if ws.exception() is not None and not error_printed:
             print(f"error: {ws.exception()!r}", file=sys.stderr)
     # 0 once a close handshake completed (whatever its code); 1 for an error or
     # a connection that ended without one (1006, RFC 6455 §7.1.5).
@@ -296,7 +294,7 @@ def _ssl_option(args: argparse.Namespace) -> Any:
     return context
 
 
-async def _quiet(state: dict[str, float], printer: asyncio.Task[None], limit: float = 5.0) -> None:
+async def _quiet(state: dict[str, float], printer: asyncio.Task[bool], limit: float = 5.0) -> None:
     deadline = time.monotonic() + limit
     while not printer.done() and time.monotonic() < deadline:
         idle = time.monotonic() - state["last"]

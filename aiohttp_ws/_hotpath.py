@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Awaitable
 
 from .exceptions import ClientConnectionResetError, InvalidStateError
 from .models import WSMessage, WSMsgType
-from .sansio.frames import NO_EXTENSIONS, _compiled
+from .sansio.frames import compiled_twin
 from .sansio.state import State
 
 if TYPE_CHECKING:
@@ -189,12 +189,6 @@ class HotPath:
 
 
 #: Whether ``WebSocketConnection`` derives from the compiled class.
-HAS_COMPILED_CONNECTION = False
-if not TYPE_CHECKING and not NO_EXTENSIONS and __name__ == "aiohttp_ws._hotpath" and _compiled("aiohttp_ws._hotpath_c"):
-    try:
-        from ._hotpath_c import HotPath  # noqa: F811
-
-        HAS_COMPILED_CONNECTION = True
-    except ImportError:  # a broken build: keep pure Python
-        pass
-
+HAS_COMPILED_CONNECTION = __name__ == "aiohttp_ws._hotpath" and compiled_twin("aiohttp_ws._hotpath_c")
+if HAS_COMPILED_CONNECTION and not TYPE_CHECKING:
+    from ._hotpath_c import HotPath  # noqa: F811

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
-from typing import TYPE_CHECKING, AsyncIterable, AsyncIterator, Awaitable, Iterable
+from typing import TYPE_CHECKING, AsyncIterable, AsyncIterator, Iterable
 
 from .exceptions import ClientConnectionResetError, InvalidStateError
 from ._debuglog import WireLog

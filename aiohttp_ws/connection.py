@@ -330,10 +330,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         inbox = self._inbox
         if inbox.messages:
             msg = inbox.take()
-            tp = msg.tp
-            if tp is _ERROR:
-                self._delivered(msg)
-            return msg if tp is not _CHUNK else await self._on_part(msg, timeout, whole)
+            return msg if msg.tp is not _ERROR and msg.tp is not _CHUNK else await self.settle(msg, timeout, whole)
         core = self.core
         if core.state is not _OPEN:  # OPEN: no close frame either way and TCP still up
             if core.close_received and not core.close_sent and not self.lost:
@@ -347,26 +344,24 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         handle = self._loop.call_later(timeout, _expire, fut) if timeout else None
         try:
             msg = await fut
-            if msg.tp is _ERROR:
-                self._delivered(msg)
         except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled() and fut.exception() is None:
-                self._inbox.put_back(fut.result())  # handed over as we were cancelled: keep it
+            self.drop_waiter(fut)  # a message handed over as we were cancelled is kept
             raise
         finally:
             if self._waiter is fut:
                 self._waiter = None
             if handle is not None:
                 handle.cancel()
-        return msg if msg.tp is not _CHUNK else await self._on_part(msg, timeout, whole)
+        return msg if msg.tp is not _ERROR and msg.tp is not _CHUNK else await self.settle(msg, timeout, whole)
 
-    async def settle(self, msg: WSMessage, timeout: float | None = None) -> WSMessage:
-        """What ``receive()`` does with a message handed to a waiter from
-        ``message_waiter()``: an ERROR is returned once the failure's close
-        frame is written, a part of a streamed message is joined with the rest."""
+    async def settle(self, msg: WSMessage, timeout: float | None = None, whole: bool = True) -> WSMessage:
+        """What ``receive()`` does with a message it took or was handed (also
+        from ``message_waiter()``): an ERROR is returned once the failure's
+        close frame is written, a part of a streamed message is joined with
+        the rest unless *whole* is false."""
         if msg.tp is _ERROR:
             return self._delivered(msg)
-        return msg if msg.tp is not _CHUNK else await self._on_part(msg, timeout, True)
+        return msg if msg.tp is not _CHUNK else await self._on_part(msg, timeout, whole)
 
     def _now(self) -> float:
         return self._loop.time()

@@ -317,7 +317,7 @@ class AnyioConnection(AnyioSendPath, PartReceiving):
         """Never called (``message_waiter`` gives no future)."""
         raise NotImplementedError
 
-    async def settle(self, msg: WSMessage, timeout: float | None = None) -> WSMessage:
+    async def settle(self, msg: WSMessage, timeout: float | None = None, whole: bool = True) -> WSMessage:
         """Never called (``message_waiter`` gives no future)."""
         raise NotImplementedError
 

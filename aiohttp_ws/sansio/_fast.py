@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..exceptions import InvalidPayloadError, ProtocolError, WebSocketError
 from ..models import WSMessage, WSMsgType
-from .frames import NO_EXTENSIONS, OP_BINARY, OP_TEXT, _compiled, build_frame
+from .frames import OP_BINARY, OP_TEXT, build_frame, compiled_twin
 from .state import State
 
 if TYPE_CHECKING:
@@ -177,16 +177,6 @@ def _decode_text(payload: bytes) -> str:
 
 
 #: Whether ``WebSocketProtocol`` derives from the compiled class.
-HAS_COMPILED_PROTOCOL = False
-if (
-    not TYPE_CHECKING
-    and not NO_EXTENSIONS
-    and __name__ == "aiohttp_ws.sansio._fast"
-    and _compiled("aiohttp_ws.sansio._fast_c")
-):
-    try:
-        from ._fast_c import FastPath  # noqa: F811
-
-        HAS_COMPILED_PROTOCOL = True
-    except ImportError:  # a broken build: keep pure Python
-        pass
+HAS_COMPILED_PROTOCOL = __name__ == "aiohttp_ws.sansio._fast" and compiled_twin("aiohttp_ws.sansio._fast_c")
+if HAS_COMPILED_PROTOCOL and not TYPE_CHECKING:
+    from ._fast_c import FastPath  # noqa: F811

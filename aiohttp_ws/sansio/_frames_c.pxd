@@ -31,11 +31,7 @@ cpdef bytes build_frame(int opcode, object payload, bint mask, bint fin=*, bint 
 cdef inline bytes _payload(bytearray buf, Py_ssize_t start, Py_ssize_t end, int masked)
 cdef inline object _message(object message, object tp, object data)
 
-cdef bytes _key_pool
-cdef Py_ssize_t _key_pos
-
-@cython.locals(pos=Py_ssize_t)
-cpdef bytes masking_key()
+cpdef bytes masking_key()  # the C pool of _mask.pyx (the pure pool's code is dead here)
 
 cdef unsigned long _last_thread
 cdef object _last_pair

@@ -613,24 +613,29 @@ def build_close_payload(code: int | None, reason: bytes | str = b"") -> bytes:
     return struct.pack("!H", code) + reason
 
 
-def _compiled(name: str) -> bool:
-    """Whether the module *name* (``aiohttp_ws.sansio._frames_c``) exists as a
-    compiled extension (and not, say, as the build's plain copy of its source)."""
+def compiled_twin(name: str) -> bool:
+    """Whether the compiled twin *name* (``"aiohttp_ws.sansio._frames_c"``)
+    is to be used: extensions not switched off (``AIOHTTP_WS_NO_EXTENSIONS``),
+    the module built as an extension (not, say, the build's plain copy of its
+    source), and importable (a broken build keeps pure Python)."""
+    from importlib import import_module
     from importlib.machinery import EXTENSION_SUFFIXES
     from importlib.util import find_spec
 
+    if NO_EXTENSIONS:
+        return False
     spec = find_spec(name)
-    return spec is not None and spec.origin is not None and spec.origin.endswith(tuple(EXTENSION_SUFFIXES))
+    if spec is None or spec.origin is None or not spec.origin.endswith(tuple(EXTENSION_SUFFIXES)):
+        return False
+    try:
+        import_module(name)
+    except ImportError:
+        return False
+    return True
 
 
 #: Whether the compiled hot path is in use: this module built by Cython as
 #: ``aiohttp_ws.sansio._frames_c`` (declarations in ``_frames_c.pxd``) and the C mask.
-HAS_EXTENSIONS = False
-if not TYPE_CHECKING and not NO_EXTENSIONS and __name__ == "aiohttp_ws.sansio.frames" and _compiled("aiohttp_ws.sansio._frames_c"):
-    try:
-        from ._frames_c import FrameParser, build_frame, masking_key  # noqa: F811
-        from ._mask import apply_mask  # noqa: F811
-
-        HAS_EXTENSIONS = True
-    except ImportError:  # a broken build: keep pure Python
-        pass
+HAS_EXTENSIONS = __name__ == "aiohttp_ws.sansio.frames" and compiled_twin("aiohttp_ws.sansio._frames_c")
+if HAS_EXTENSIONS and not TYPE_CHECKING:
+    from ._frames_c import FrameParser, build_frame, masking_key  # noqa: F811

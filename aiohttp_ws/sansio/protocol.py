@@ -19,7 +19,7 @@ any → CLOSED            ``finish_failure()``, the end of the byte stream
 
 from __future__ import annotations
 
-from ..exceptions import InvalidPayloadError, InvalidStateError, ProtocolError, WebSocketError
+from ..exceptions import InvalidStateError, WebSocketError
 from .frames import (
     MAX_CONTROL_PAYLOAD,
     OP_BINARY,
