@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl as ssl_module
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -14,14 +14,15 @@ from ._context import AwaitableContext
 from ._debuglog import client_log, log_head, log_raw_head
 from ._deadline import deadline_after, within
 from ._options import merge_ssl, ws_timeout
-from .client_base import _SCHEMES, HeadersArg, _host_header, _min_timeout, _Route
+from .client_base import _SCHEMES, HeadersArg, _host_header, _min_timeout, _Proxy, _Route
 from .client_http import HttpMethods
 from .client_reqrep import ClientResponse
 from .client_ws import ClientWebSocketResponse
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
-from .connector import Connection, SSLArg
+from .connector import Connection, Http2Arg, SSLArg, check_http2
 from .sansio.deflate import CompressArg, PerMessageDeflate, offers_from
-from .exceptions import HttpProcessingError, TooManyRedirects, WSServerHandshakeError
+from .exceptions import ConnectionTimeoutError, HttpProcessingError, TooManyRedirects, WSServerHandshakeError
+from .sansio.extended_connect import ExtendedConnectHandshake
 from .sansio.handshake import ClientHandshake
 from .sansio.http11 import MAX_BODY_SIZE, ResponseHead
 from .models import BasicAuth, ClientWSTimeout, RequestInfo
@@ -39,6 +40,9 @@ from .tracing import (
 from .sansio.protocol import WebSocketProtocol
 from .socket_connector import SocketConnector
 from .sansio.redirects import REDIRECT_STATUSES, follow, origin
+
+if TYPE_CHECKING:
+    from .http2.stream import StreamTransport
 
 __all__ = ("ClientSession", "ws_connect", "ws_connect_forever", "request")
 
@@ -71,6 +75,8 @@ class ClientSession(HttpMethods):
         raise_for_status: call ``raise_for_status()`` on every ``request()`` response.
         max_body_size: largest response body ``ClientResponse.read()`` returns,
             in bytes after decoding (32 MiB); larger raises ``ClientPayloadError``.
+        http2: the default of ``ws_connect(http2=...)`` (``None``: the
+            connector's, ``False`` unless set there); see docs/http2.rst.
         base_url: an absolute URL ending in ``/``; relative URLs given to
             ``request()`` and ``ws_connect()`` are joined to it.
         skip_auto_headers: default request headers not to add (``User-Agent``,
@@ -123,6 +129,7 @@ class ClientSession(HttpMethods):
         decode_text: bool = True,
         max_fragments: int = 4096,
         max_queue_bytes: int | tuple[int, int] = DEFAULT_MAX_QUEUE_BYTES,
+        http2: Http2Arg | None = None,
     ) -> AwaitableContext[ClientWebSocketResponse[Any]]:
         """Open a WebSocket (RFC 6455 §4.1); use with ``await`` or ``async with``.
 
@@ -167,6 +174,15 @@ class ClientSession(HttpMethods):
                 offer, or several in order of preference.
             decode_text: ``False`` gives TEXT messages' data as UTF-8 ``bytes``
                 (for parsers such as orjson; still validated, RFC 6455 §8.1).
+            http2: WebSockets over HTTP/2 (RFC 8441; the ``http2`` extra):
+                ``False`` HTTP/1.1 only; ``True`` for ``wss://`` when TLS
+                negotiates ``h2`` (ALPN) and the server sends
+                ``SETTINGS_ENABLE_CONNECT_PROTOCOL``; ``"prior-knowledge"``
+                also cleartext h2c for ``ws://``. Otherwise, or when the
+                server refuses the stream (reset, 405, 501), the upgrade goes
+                over HTTP/1.1, and the origin is remembered. WebSockets to one
+                origin share one HTTP/2 connection. ``None``: the session's
+                default (docs/http2.rst).
 
         Redirects (301/302/303/307/308) are followed up to the session's
         ``max_redirects``. Raises ``WSServerHandshakeError`` (status, headers,
@@ -189,6 +205,7 @@ class ClientSession(HttpMethods):
             max_fragments=max_fragments,
             max_queue_bytes=max_queue_bytes,
             decode_text=decode_text,
+            http2=http2,
         )
 
         async def connect() -> ClientWebSocketResponse[Any]:
@@ -254,20 +271,22 @@ class ClientSession(HttpMethods):
         max_queue_bytes: int | tuple[int, int],
         offers: tuple[PerMessageDeflate, ...],
         decode_text: bool,
+        http2: Http2Arg | None,
         traces: tuple[Trace, ...] = (),
     ) -> ClientWebSocketResponse[Any]:
         url = self._check_url(url, params, tuple(_SCHEMES))
         url = url.with_scheme({"http": "ws", "https": "wss"}.get(url.scheme, url.scheme))
         seconds = _min_timeout(ws_timeout.ws_handshake, self._timeout.total)
+        mode = self._http2_mode(http2)
         conn, head, handshake = await within(
             deadline_after(seconds),
-            self._ws_handshake(url, method, protocols, auth, origin, headers, route, offers, traces),
+            self._ws_handshake(url, method, protocols, auth, origin, headers, route, offers, mode, traces),
             f"WebSocket handshake with {url} timed out after {seconds} s",
         )
         try:
             chosen = handshake.process_response(head)
         except WSServerHandshakeError:
-            conn.close()
+            _drop(conn)
             raise
         core = WebSocketProtocol(
             is_client=True,
@@ -280,9 +299,12 @@ class ClientSession(HttpMethods):
         ws_conn = WebSocketConnection(
             core, heartbeat=heartbeat, max_queue_bytes=max_queue_bytes, close_timeout=ws_timeout.ws_close
         )
-        conn.protocol.read_timeout = None
-        ws_conn.add_lost_callback(conn.release)
-        ws_conn.take_over(conn.transport, conn.protocol)
+        if isinstance(conn, Connection):
+            conn.protocol.read_timeout = None
+            ws_conn.add_lost_callback(conn.release)
+            ws_conn.take_over(conn.transport, conn.protocol)
+        else:  # an HTTP/2 stream
+            conn.attach(ws_conn)
         ws = self._ws_response_class(
             ws_conn,
             headers=head.headers,
@@ -306,11 +328,13 @@ class ClientSession(HttpMethods):
         headers: HeadersArg,
         route: _Route,
         offers: tuple[PerMessageDeflate, ...],
+        http2: Http2Arg,
         traces: tuple[Trace, ...] = (),
-    ) -> tuple[Connection, ResponseHead, ClientHandshake]:
+    ) -> tuple[Connection | StreamTransport, ResponseHead, ClientHandshake | ExtendedConnectHandshake]:
         """Send the upgrade request, following redirects; return the final
-        connection, its response head and the handshake that checks it. A
-        final non-101 response's body (at most 1 MiB) is read for the error."""
+        connection (or HTTP/2 stream), its response head and the handshake
+        that checks it. A final refusal's body (at most 1 MiB) is read for the
+        error."""
         user_headers, auth = self._user_headers(url, headers, auth)
         if origin_header is not None:
             user_headers["Origin"] = origin_header
@@ -320,31 +344,46 @@ class ClientSession(HttpMethods):
             fields = self._hop_headers(url, user_headers, auth, host=False)
             proxy = self._proxy_for(url, route, fields)
             info = RequestInfo(url, method, CIMultiDictProxy(fields), url)
-            handshake = ClientHandshake(
-                host=_host_header(url, _SCHEMES[url.scheme][1]),
-                target=url.raw_path_qs or "/",
-                protocols=protocols,
-                headers=fields.items(),
-                method=method,
-                request_info=info,
-                extensions=offers,
-            )
             debug = client_log.isEnabledFor(logging.DEBUG)
-            if debug:
-                log_raw_head(client_log, f"{url.host}:{url.port} >", handshake.request)
-            try:
-                conn, head = await self._hop(
-                    url, handshake.request, route, proxy, self._timeout, reuse=False, traces=traces, info=info
+            leg: Connection | StreamTransport | None = None
+            handshake: ClientHandshake | ExtendedConnectHandshake | None = None
+            if _uses_http2(http2, url, method):
+                got = await self._h2_hop(url, fields, protocols, offers, route, proxy, info, traces)
+                if isinstance(got, tuple):
+                    leg, head, handshake = got
+                    if debug:
+                        log_head(client_log, f"{url.host}:{url.port} < (HTTP/2)", f":status {head.status}", head.headers.items())
+                else:
+                    leg = got  # None, or the HTTP/1.1 connection TLS negotiated
+            if handshake is None:
+                handshake = ClientHandshake(
+                    host=_host_header(url, _SCHEMES[url.scheme][1]),
+                    target=url.raw_path_qs or "/",
+                    protocols=protocols,
+                    headers=fields.items(),
+                    method=method,
+                    request_info=info,
+                    extensions=offers,
                 )
-            except HttpProcessingError as exc:
-                raise WSServerHandshakeError(info, status=exc.code, message=f"Invalid HTTP response: {exc.message}") from exc
-            if debug:
-                status_line = f"HTTP/{head.version[0]}.{head.version[1]} {head.status} {head.reason}"
-                log_head(client_log, f"{url.host}:{url.port} <", status_line, head.headers.items())
+                if debug:
+                    log_raw_head(client_log, f"{url.host}:{url.port} >", handshake.request)
+                try:
+                    leg, head = await self._hop(
+                        url, handshake.request, route, proxy, self._timeout, reuse=False, traces=traces, info=info,
+                        conn=leg if isinstance(leg, Connection) else None,
+                    )
+                except HttpProcessingError as exc:
+                    raise WSServerHandshakeError(info, status=exc.code, message=f"Invalid HTTP response: {exc.message}") from exc
+                if debug:
+                    status_line = f"HTTP/{head.version[0]}.{head.version[1]} {head.status} {head.reason}"
+                    log_head(client_log, f"{url.host}:{url.port} <", status_line, head.headers.items())
+            assert leg is not None
+            conn = leg
+            opened = head.status == 101 if isinstance(conn, Connection) else 200 <= head.status < 300
             location = head.headers.get("Location")
-            if head.status == 101 or head.status not in REDIRECT_STATUSES or location is None:
+            if opened or head.status not in REDIRECT_STATUSES or location is None:
                 break
-            conn.close()  # a WebSocket hop is never pooled
+            _drop(conn)  # a WebSocket hop is never pooled
             history.append(head)
             if traces:
                 hop = ClientResponse(method, url, head, None, request_info=info)
@@ -354,17 +393,69 @@ class ClientSession(HttpMethods):
             url, same_origin = follow(url, location, start, user_headers, websocket=True)
             if not same_origin:
                 auth = None
-        if head.status != 101:
+        if not opened:
             try:
                 body = await self._error_body(conn, head)
             finally:
-                conn.close()
+                _drop(conn)
             raise WSServerHandshakeError(
                 info, status=head.status, message=head.reason or "Invalid response status", headers=head.headers, body=body, reason=head.reason
             )
         return conn, head, handshake
 
-    async def _error_body(self, conn: Connection, head: ResponseHead) -> bytes:
+    def _http2_mode(self, http2: Http2Arg | None) -> Http2Arg:
+        mode = self._http2 if http2 is None else check_http2(http2)
+        if mode is None:
+            mode = self._connector.http2
+        if mode:
+            from .http2 import require
+
+            require()
+        return mode
+
+    async def _h2_hop(
+        self,
+        url: URL,
+        fields: CIMultiDict[str],
+        protocols: Sequence[str],
+        offers: tuple[PerMessageDeflate, ...],
+        route: _Route,
+        proxy: _Proxy | None,
+        info: RequestInfo,
+        traces: tuple[Trace, ...],
+    ) -> tuple[StreamTransport, ResponseHead, ExtendedConnectHandshake] | Connection | None:
+        from .http2.handshake import hop
+
+        got = await within(
+            deadline_after(self._timeout.connect),
+            hop(
+                self._connector,
+                url,
+                authority=_host_header(url, _SCHEMES[url.scheme][1]),
+                fields=fields,
+                protocols=protocols,
+                offers=offers,
+                ssl=route.ssl,
+                server_hostname=route.server_hostname,
+                timeout=self._timeout.sock_connect,
+                proxy=proxy.url if proxy else None,
+                proxy_auth=proxy.auth if proxy else None,
+                proxy_headers=proxy.headers if proxy else None,
+                info=info,
+                traces=traces,
+            ),
+            f"Connection to {url} timed out (ClientTimeout.connect)",
+            ConnectionTimeoutError,
+        )
+        if isinstance(got, tuple):
+            self._cookie_jar.update_from_headers(got[1].headers.getall("Set-Cookie", []), url)
+        return got
+
+    async def _error_body(self, conn: Connection | StreamTransport, head: ResponseHead) -> bytes:
+        if not isinstance(conn, Connection):
+            from .http2.handshake import error_body
+
+            return await error_body(conn, MAX_BODY_SIZE)
         try:
             return await conn.protocol.read_body(head, limit=MAX_BODY_SIZE)
         except HttpProcessingError:
@@ -375,7 +466,7 @@ async def _trace_opened(
     traces: tuple[Trace, ...],
     ws: ClientWebSocketResponse[Any],
     conn: WebSocketConnection,
-    handshake: ClientHandshake,
+    handshake: ClientHandshake | ExtendedConnectHandshake,
     head: ResponseHead,
     url: URL,
 ) -> None:
@@ -397,6 +488,20 @@ async def _trace_opened(
         task.add_done_callback(pending.discard)
 
     conn.add_lost_callback(closed)
+
+
+def _uses_http2(mode: Http2Arg, url: URL, method: str) -> bool:
+    """Whether this hop tries HTTP/2: ``wss://`` with ``True``, either scheme
+    with ``"prior-knowledge"``; RFC 8441 replaces GET only."""
+    return bool(mode) and method == "GET" and (url.scheme == "wss" or mode == "prior-knowledge")
+
+
+def _drop(conn: Connection | StreamTransport) -> None:
+    """Close a handshake's connection (HTTP/1.1) or reset its stream (HTTP/2)."""
+    if isinstance(conn, Connection):
+        conn.close()
+    else:
+        conn.abort()
 
 
 async def _close_ws(ws: ClientWebSocketResponse[Any]) -> None:

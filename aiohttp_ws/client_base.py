@@ -27,7 +27,7 @@ from .tracing import Trace, TraceConfig, TraceRequestHeadersSentParams, send_all
 from ._options import _UNSET, session_timeout
 from .client_reqrep import DEFAULT_MAX_BODY_SIZE, ClientResponse
 from .client_ws import ClientWebSocketResponse
-from .connector import BaseConnector, Connection, SSLArg, TCPConnector
+from .connector import BaseConnector, Connection, Http2Arg, SSLArg, TCPConnector, check_http2
 from .sansio.cookiejar import CookieJar, CookiesArg
 from .exceptions import ConnectionTimeoutError, InvalidUrlClientError, NonHttpUrlClientError
 from .sansio.http11 import ResponseHead
@@ -165,6 +165,7 @@ class SessionBase:
         max_redirects: int = 10,
         proxy_headers: HeadersArg = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        http2: Http2Arg | None = None,
     ) -> None:
         if max_redirects < 0 or max_body_size <= 0:
             raise ValueError("max_redirects must be >= 0 and max_body_size > 0")
@@ -195,6 +196,8 @@ class SessionBase:
         self._proxy_headers: CIMultiDict[str] = CIMultiDict(proxy_headers or {})
         self._raise_for_status = raise_for_status
         self._max_body_size = max_body_size
+        #: ``ws_connect``'s default ``http2`` (``None``: the connector's).
+        self._http2: Http2Arg | None = None if http2 is None else check_http2(http2)
         self._closed = False
 
     def _traces(self, trace_request_ctx: Any = None) -> tuple[Trace, ...]:
@@ -370,30 +373,33 @@ class SessionBase:
         reuse: bool,
         traces: tuple[Trace, ...] = (),
         info: RequestInfo | None = None,
+        conn: Connection | None = None,
     ) -> tuple[Connection, ResponseHead]:
         """Send *request* (made before connecting, so a bad header raised
         ``ValueError`` before any I/O) and read the response head; Set-Cookie
         fields go into the jar. With *traces*, the connector's signals and
-        ``on_request_headers_sent`` (about *info*) are sent."""
+        ``on_request_headers_sent`` (about *info*) are sent. *conn*: a
+        connection already open for it (HTTP/1.1 after ALPN)."""
         assert url.raw_host is not None and url.port is not None
-        conn = await within(
-            deadline_after(timeout.connect),
-            self._connector.connect(
-                url.raw_host,
-                url.port,
-                is_ssl=_SCHEMES[url.scheme][0],
-                ssl=route.ssl,
-                server_hostname=route.server_hostname,
-                timeout=timeout.sock_connect,
-                proxy=proxy.url if proxy else None,
-                proxy_auth=proxy.auth if proxy else None,
-                proxy_headers=proxy.headers if proxy else None,
-                reuse=reuse,
-                traces=traces,
-            ),
-            f"Connection to {url} timed out (ClientTimeout.connect)",
-            ConnectionTimeoutError,
-        )
+        if conn is None:
+            conn = await within(
+                deadline_after(timeout.connect),
+                self._connector.connect(
+                    url.raw_host,
+                    url.port,
+                    is_ssl=_SCHEMES[url.scheme][0],
+                    ssl=route.ssl,
+                    server_hostname=route.server_hostname,
+                    timeout=timeout.sock_connect,
+                    proxy=proxy.url if proxy else None,
+                    proxy_auth=proxy.auth if proxy else None,
+                    proxy_headers=proxy.headers if proxy else None,
+                    reuse=reuse,
+                    traces=traces,
+                ),
+                f"Connection to {url} timed out (ClientTimeout.connect)",
+                ConnectionTimeoutError,
+            )
         try:
             conn.protocol.read_timeout = timeout.sock_read
             conn.protocol.set_limits(*self._head_limits)

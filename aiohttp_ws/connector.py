@@ -12,7 +12,7 @@ import hashlib
 import socket
 import ssl as ssl_module
 from asyncio.staggered import staggered_race
-from typing import Any, Callable, Union
+from typing import Any, Callable, Literal, Union
 
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -80,6 +80,15 @@ class Fingerprint:
 
 
 SSLArg = Union[bool, ssl_module.SSLContext, Fingerprint]
+#: ``ws_connect(http2=...)``: ``False``, ``True`` or ``"prior-knowledge"``.
+Http2Arg = Union[bool, Literal["prior-knowledge"]]
+
+
+def check_http2(value: Any) -> Http2Arg:
+    """*value* if it is an ``http2`` choice, else ``ValueError``."""
+    if value is True or value is False or value == "prior-knowledge":
+        return value  # type: ignore[no-any-return]
+    raise ValueError(f"http2 must be False, True or 'prior-knowledge', not {value!r}")
 
 
 @attrs.frozen
@@ -93,6 +102,8 @@ class ConnectionKey:
     ssl: Any = True
     proxy: str | None = None
     server_hostname: str | None = None
+    #: The connection is for HTTP/2 (ALPN ``h2`` offered, or prior knowledge).
+    http2: bool = False
 
 
 class Connection:
@@ -152,6 +163,7 @@ class _Limiter:
         return not (self.limit_per_host and self.per_host.get(key, 0) >= self.limit_per_host)
 
     async def acquire(self, key: ConnectionKey) -> None:
+        key = _limit_key(key)
         while not self._free(key):
             fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.append(fut)
@@ -164,6 +176,7 @@ class _Limiter:
         self.per_host[key] = self.per_host.get(key, 0) + 1
 
     def release(self, key: ConnectionKey) -> None:
+        key = _limit_key(key)
         self.total -= 1
         left = self.per_host[key] - 1
         if left:
@@ -174,6 +187,11 @@ class _Limiter:
         for fut in waiters:
             if not fut.done():
                 fut.set_result(None)
+
+
+def _limit_key(key: ConnectionKey) -> ConnectionKey:
+    """HTTP/1.1 and HTTP/2 connections to one endpoint count as one host."""
+    return attrs.evolve(key, http2=False) if key.http2 else key
 
 
 class ClientConnectorSSLError(ClientSSLError, ssl_module.SSLError):
@@ -223,6 +241,11 @@ class BaseConnector:
         enable_cleanup_closed: accepted for aiohttp compatibility. Closed
             connections are always aborted here (``transport.abort()``), which
             never leaves a TLS transport waiting for the peer's close_notify.
+        http2: the default of ``ws_connect(http2=...)`` for sessions on this
+            connector: ``False`` (HTTP/1.1 only), ``True`` (WebSockets over
+            HTTP/2, RFC 8441, when a ``wss://`` server offers it) or
+            ``"prior-knowledge"`` (also cleartext h2c for ``ws://``). Needs the
+            ``http2`` extra (h2); see docs/http2.rst.
     """
 
     def __init__(
@@ -234,6 +257,7 @@ class BaseConnector:
         force_close: bool = False,
         keepalive_timeout: float | None = 15.0,
         enable_cleanup_closed: bool = False,
+        http2: Http2Arg = False,
     ) -> None:
         if limit < 0 or limit_per_host < 0:
             raise ValueError("limit and limit_per_host must be >= 0")
@@ -244,8 +268,9 @@ class BaseConnector:
         self._force_close = force_close
         self._keepalive_timeout = keepalive_timeout
         self.enable_cleanup_closed = enable_cleanup_closed
-        self._default_context: ssl_module.SSLContext | None = None
-        self._insecure_context: ssl_module.SSLContext | None = None
+        self.http2: Http2Arg = check_http2(http2)
+        self._contexts: dict[tuple[bool, bool], ssl_module.SSLContext] = {}  # (verify, ALPN h2) -> context
+        self.h2_pool: Any = None  # http2.client.H2Pool, made on first use
         self._conns: set[Connection] = set()
         self._pool: dict[ConnectionKey, list[tuple[Connection, float]]] = {}
         self._sweep_handle: asyncio.TimerHandle | None = None
@@ -262,6 +287,11 @@ class BaseConnector:
         return self._limiter.limit_per_host
 
     @property
+    def keepalive_timeout(self) -> float | None:
+        """Seconds an idle connection is kept (``None``: until the peer closes it)."""
+        return self._keepalive_timeout
+
+    @property
     def force_close(self) -> bool:
         """Whether HTTP connections are closed after each response."""
         return self._force_close
@@ -275,23 +305,41 @@ class BaseConnector:
         """How many idle connections the keep-alive pool holds."""
         return sum(len(v) for v in self._pool.values())
 
-    def ssl_context(self, ssl: SSLArg | None = None) -> ssl_module.SSLContext:
+    def ssl_context(self, ssl: SSLArg | None = None, *, http2: bool = False) -> ssl_module.SSLContext:
         """The context for a TLS connection: a per-call *ssl* wins over the
         connector's; ``True`` means the shared verifying default context; ``False``
-        and a ``Fingerprint`` the shared context without verification."""
+        and a ``Fingerprint`` the shared context without verification. With
+        *http2* these offer ALPN ``h2, http/1.1`` (RFC 7301); a caller's own
+        ``SSLContext`` is used as it is (its ALPN list decides)."""
         choice: SSLArg = self._ssl if ssl is None or ssl is True else ssl
         if isinstance(choice, ssl_module.SSLContext):
             return choice
-        if choice is True:
-            if self._default_context is None:
-                self._default_context = ssl_module.create_default_context()
-            return self._default_context
-        if self._insecure_context is None:
+        verify = choice is True
+        ctx = self._contexts.get((verify, http2))
+        if ctx is None:
             ctx = ssl_module.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl_module.CERT_NONE
-            self._insecure_context = ctx
-        return self._insecure_context
+            if not verify:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl_module.CERT_NONE
+            if http2:
+                ctx.set_alpn_protocols(["h2", "http/1.1"])
+            self._contexts[(verify, http2)] = ctx
+        return ctx
+
+    def key_for(
+        self,
+        host: str,
+        port: int,
+        *,
+        is_ssl: bool,
+        ssl: SSLArg | None = None,
+        proxy: URL | None = None,
+        server_hostname: str | None = None,
+        http2: bool = False,
+    ) -> ConnectionKey:
+        """The ``ConnectionKey`` that ``connect()`` uses for these arguments."""
+        choice = self._ssl if ssl is None else ssl
+        return ConnectionKey(host, port, is_ssl, choice if is_ssl else True, str(proxy) if proxy else None, server_hostname, http2)
 
     async def connect(
         self,
@@ -307,6 +355,7 @@ class BaseConnector:
         proxy_headers: CIMultiDict[str] | None = None,
         reuse: bool = False,
         traces: tuple[Trace, ...] = (),
+        http2: bool = False,
     ) -> Connection:
         """Lease a connection whose protocol reads an HTTP response head.
 
@@ -318,11 +367,14 @@ class BaseConnector:
         TLS connects and the CONNECT exchange. Raises ``ClientConnectorError``
         (or its TLS and proxy subclasses), ``ClientHttpProxyError``,
         ``ServerFingerprintMismatch`` and ``ConnectionTimeoutError``.
+
+        With *http2* the connection offers ALPN ``h2`` and its protocol holds
+        what arrives unparsed (``HttpHeadProtocol.hold``) for the HTTP/2 layer
+        to take over (``http2.dial``).
         """
         if self._closed:
             raise RuntimeError("Connector is closed.")
-        choice = self._ssl if ssl is None else ssl
-        key = ConnectionKey(host, port, is_ssl, choice if is_ssl else True, str(proxy) if proxy else None, server_hostname)
+        key = self.key_for(host, port, is_ssl=is_ssl, ssl=ssl, proxy=proxy, server_hostname=server_hostname, http2=http2)
         queued = traces and not self._limiter._free(key)
         if queued:
             await send_all(traces, "on_connection_queued_start", TraceConnectionQueuedStartParams())
@@ -366,19 +418,20 @@ class BaseConnector:
         proxy_headers: CIMultiDict[str] | None,
     ) -> tuple[asyncio.Transport, HttpHeadProtocol]:
         tls_host = key.server_hostname or key.host.rstrip(".")
+        factory = _held_factory if key.http2 else _factory
         if proxy is None:
             tls: dict[str, Any] = {}
             if key.is_ssl:
-                tls = {"ssl": self.ssl_context(key.ssl), "server_hostname": tls_host}
+                tls = {"ssl": self.ssl_context(key.ssl, http2=key.http2), "server_hostname": tls_host}
             try:
-                transport, protocol = await self._open(key.host, key.port, tls)
+                transport, protocol = await self._open(key.host, key.port, tls, factory)
             except (OSError, ssl_module.SSLError) as exc:
                 raise _connect_error(key.host, key.port, key.is_ssl, exc) from exc
         elif proxy.scheme in SOCKS_SCHEMES:
             sock = await socks_connect(proxy, proxy_auth, key.host, key.port)
-            tls = {"ssl": self.ssl_context(key.ssl), "server_hostname": tls_host} if key.is_ssl else {}
+            tls = {"ssl": self.ssl_context(key.ssl, http2=key.http2), "server_hostname": tls_host} if key.is_ssl else {}
             try:
-                transport, protocol = await asyncio.get_running_loop().create_connection(_factory, sock=sock, **tls)
+                transport, protocol = await asyncio.get_running_loop().create_connection(factory, sock=sock, **tls)
             except BaseException as exc:
                 sock.close()
                 if isinstance(exc, (OSError, ssl_module.SSLError)):
@@ -386,11 +439,15 @@ class BaseConnector:
                 raise
         else:
             transport, protocol = await self._tunnel(key, proxy, proxy_auth, proxy_headers)
-            protocol.reset()  # the next head is the origin's
+            if key.http2:
+                protocol.hold()  # the origin's bytes, for the HTTP/2 layer
+            else:
+                protocol.reset()  # the next head is the origin's
             if key.is_ssl:
                 loop = asyncio.get_running_loop()
                 try:
-                    new = await loop.start_tls(transport, protocol, self.ssl_context(key.ssl), server_hostname=tls_host)
+                    context = self.ssl_context(key.ssl, http2=key.http2)
+                    new = await loop.start_tls(transport, protocol, context, server_hostname=tls_host)
                 except BaseException as exc:
                     transport.abort()
                     if isinstance(exc, (OSError, ssl_module.SSLError)):
@@ -424,7 +481,7 @@ class BaseConnector:
         if proxy_tls:
             tls = {"ssl": self.ssl_context(True), "server_hostname": proxy.raw_host}
         try:
-            transport, protocol = await self._open(proxy.raw_host, proxy.port, tls)
+            transport, protocol = await self._open(proxy.raw_host, proxy.port, tls, _factory)
         except (OSError, ssl_module.SSLError) as exc:
             raise _connect_error(proxy.raw_host, proxy.port, proxy_tls, exc, proxy=True) from exc
         target = _authority(key.host, key.port)
@@ -450,8 +507,11 @@ class BaseConnector:
             raise ClientHttpProxyError(info, status=head.status, message=head.reason, headers=head.headers)
         return transport, protocol
 
-    async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
-        """Open the transport; *tls* holds ``ssl`` and ``server_hostname`` for TLS."""
+    async def _open(
+        self, host: str, port: int, tls: dict[str, Any], factory: Callable[[], HttpHeadProtocol]
+    ) -> tuple[asyncio.Transport, HttpHeadProtocol]:
+        """Open the transport; *tls* holds ``ssl`` and ``server_hostname`` for
+        TLS; *factory* makes the protocol."""
         raise NotImplementedError
 
     # -- the keep-alive pool ------------------------------------------------------
@@ -518,10 +578,18 @@ class BaseConnector:
         self._pool.clear()
         for conn in list(self._conns):
             conn.close()
+        if self.h2_pool is not None:
+            self.h2_pool.close()
 
 
 def _factory() -> HttpHeadProtocol:
     return HttpHeadProtocol(is_response=True)
+
+
+def _held_factory() -> HttpHeadProtocol:
+    protocol = HttpHeadProtocol(is_response=True)
+    protocol.hold()
+    return protocol
 
 
 class TCPConnector(BaseConnector):
@@ -557,6 +625,7 @@ class TCPConnector(BaseConnector):
         force_close: bool = False,
         keepalive_timeout: float | None = 15.0,
         enable_cleanup_closed: bool = False,
+        http2: Http2Arg = False,
     ) -> None:
         super().__init__(
             limit=limit,
@@ -565,6 +634,7 @@ class TCPConnector(BaseConnector):
             force_close=force_close,
             keepalive_timeout=keepalive_timeout,
             enable_cleanup_closed=enable_cleanup_closed,
+            http2=http2,
         )
         self._resolver = Resolver(family=family, ttl=ttl_dns_cache, use_cache=use_dns_cache)
         self._family = family
@@ -600,7 +670,9 @@ class TCPConnector(BaseConnector):
             raise
         return sock
 
-    async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
+    async def _open(
+        self, host: str, port: int, tls: dict[str, Any], factory: Callable[[], HttpHeadProtocol] = _factory
+    ) -> tuple[asyncio.Transport, HttpHeadProtocol]:
         loop = asyncio.get_running_loop()
         infos = order_addresses(await self._resolver.resolve(host, port), self._interleave)
         if len(infos) == 1:
@@ -626,7 +698,7 @@ class TCPConnector(BaseConnector):
                     raise errs[0]
                 raise OSError(f"Multiple exceptions: {', '.join(str(e) for e in errs)}")
         try:
-            transport, protocol = await loop.create_connection(_factory, sock=sock, **tls)
+            transport, protocol = await loop.create_connection(factory, sock=sock, **tls)
         except BaseException:
             sock.close()
             raise
@@ -646,6 +718,7 @@ class UnixConnector(BaseConnector):
         ssl: SSLArg = True,
         force_close: bool = False,
         keepalive_timeout: float | None = 15.0,
+        http2: Http2Arg = False,
     ) -> None:
         super().__init__(
             limit=limit,
@@ -653,9 +726,12 @@ class UnixConnector(BaseConnector):
             ssl=ssl,
             force_close=force_close,
             keepalive_timeout=keepalive_timeout,
+            http2=http2,
         )
         self.path = path
 
-    async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
-        transport, protocol = await asyncio.get_running_loop().create_unix_connection(_factory, self.path, **tls)
+    async def _open(
+        self, host: str, port: int, tls: dict[str, Any], factory: Callable[[], HttpHeadProtocol] = _factory
+    ) -> tuple[asyncio.Transport, HttpHeadProtocol]:
+        transport, protocol = await asyncio.get_running_loop().create_unix_connection(factory, self.path, **tls)
         return transport, protocol

@@ -59,6 +59,13 @@ class HttpHeadProtocol(asyncio.Protocol):
         if self._parser is not None:
             self._parser.max_line_size, self._parser.max_headers = max_line_size, max_headers
 
+    def hold(self) -> None:
+        """Keep what arrives as raw bytes, unparsed, until ``reset()`` (read it
+        as HTTP/1.1 after all) or ``take_over()`` (another protocol takes it:
+        HTTP/2, after ALPN chose ``h2`` or with prior knowledge)."""
+        self._parser = None
+        self._body = None
+
     def _new_parser(self) -> HeadParser:
         return HeadParser(is_response=self._is_response, max_line_size=self.max_line_size, max_headers=self.max_headers)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Any
+from typing import Any, Callable
 
 from .connector import BaseConnector, SSLArg, _factory
 from .http_proto import HttpHeadProtocol
@@ -31,13 +31,15 @@ class SocketConnector(BaseConnector):
             raise ValueError("SocketConnector needs a connected stream socket")
         self._sock: socket.socket | None = sock
 
-    async def _open(self, host: str, port: int, tls: dict[str, Any]) -> tuple[asyncio.Transport, HttpHeadProtocol]:
+    async def _open(
+        self, host: str, port: int, tls: dict[str, Any], factory: Callable[[], HttpHeadProtocol] = _factory
+    ) -> tuple[asyncio.Transport, HttpHeadProtocol]:
         sock, self._sock = self._sock, None
         if sock is None:
             raise ConnectionRefusedError("the socket of this SocketConnector was already used")
         sock.setblocking(False)
         try:
-            transport, protocol = await asyncio.get_running_loop().create_connection(_factory, sock=sock, **tls)
+            transport, protocol = await asyncio.get_running_loop().create_connection(factory, sock=sock, **tls)
         except BaseException:
             sock.close()
             raise
