@@ -304,7 +304,7 @@ class ClientSession(HttpMethods):
             ws_conn.add_lost_callback(conn.release)
             ws_conn.take_over(conn.transport, conn.protocol)
         else:  # an HTTP/2 stream
-            conn.attach(ws_conn)
+            conn.attach(ws_conn, lambda: core.close_sent)
         ws = self._ws_response_class(
             ws_conn,
             headers=head.headers,

@@ -276,7 +276,8 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         """The core reached CLOSED: stop the heartbeat, end TCP when it is our
         turn (at once for a server or a failure; a client lets the server close
         first, RFC 6455 §7.1.1, but for at most ``CLOSE_LINGER`` seconds: many
-        servers wait for the client's FIN instead)."""
+        servers wait for the client's FIN instead; on an HTTP/2 stream at once,
+        its END_STREAM went with the close frame)."""
         if self._closed_fut.done():
             return
         self._closed_fut.set_result(None)
@@ -290,7 +291,12 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         transport = self.transport
         if transport is None or self.lost:
             return
-        if self.core.is_client and self.core.exception is None and self.core.close_received:
+        if (
+            self.core.is_client
+            and self.core.exception is None
+            and self.core.close_received
+            and not transport.get_extra_info("http2")  # a stream has no TIME_WAIT to leave to the server
+        ):
             linger = CLOSE_LINGER if self._close_timeout is None else min(CLOSE_LINGER, self._close_timeout)
             self._linger = self._loop.call_later(linger, transport.close)
         else:

@@ -20,7 +20,7 @@ from ._context import AwaitableContext
 from ._debuglog import log_head, log_raw_head, server_log
 from .client_ws import WebSocketBase, WSConnection
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
-from .sansio.deflate import PerMessageDeflate
+from .sansio.deflate import DeflateParams, PerMessageDeflate
 from .exceptions import ClientConnectionResetError, HttpProcessingError, ServerDisconnectedError
 from .sansio.frames import OP_BINARY, OP_TEXT
 from .sansio.handshake import HandshakeRejected, accept_response, offered_protocols, process_request, reject_response
@@ -62,14 +62,60 @@ class ServerWebSocket(WebSocketBase[Literal[True]]):
         return self.request.target
 
 
+class _SwitchedToHttp2(Exception):
+    """The connection turned out to be HTTP/2: no HTTP/1.1 head will come."""
+
+
 class _ServerProtocol(HttpHeadProtocol):
+    """Reads the upgrade request; with ``http2`` it first tells HTTP/2 from
+    HTTP/1.1: by ALPN on TLS, by the client preface (RFC 9113 §3.4) on
+    cleartext, and hands an HTTP/2 connection to ``H2ServerConnection``."""
+
     def __init__(self, server: Server) -> None:
         super().__init__(is_response=False)
         self._server = server
+        self._sniff: bytearray | None = bytearray() if server._http2 else None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
+        if self._sniff is not None:
+            sslobj = transport.get_extra_info("ssl_object")
+            if sslobj is not None:
+                self._sniff = None
+                if sslobj.selected_alpn_protocol() == "h2":
+                    self._to_http2(b"")
+                    return
         self._server._start(self)
+
+    def data_received(self, data: bytes) -> None:
+        sniff = self._sniff
+        if sniff is None:
+            super().data_received(data)
+            return
+        from .http2.server import PREFACE
+
+        sniff += data
+        if PREFACE.startswith(bytes(sniff[: len(PREFACE)])) and len(sniff) < len(PREFACE):
+            return  # too early to tell
+        self._sniff = None
+        if sniff.startswith(PREFACE):
+            self._fail_waiter(_SwitchedToHttp2())
+            self._to_http2(bytes(sniff))
+        else:
+            super().data_received(bytes(sniff))
+
+    def _to_http2(self, data: bytes) -> None:
+        from .http2.server import H2ServerConnection
+
+        transport = self.transport
+        assert transport is not None
+        h2conn = H2ServerConnection(self._server)
+        self._server._h2conns.add(h2conn)
+        h2conn.lost_callbacks.append(lambda: self._server._h2conns.discard(h2conn))
+        transport.set_protocol(h2conn)
+        h2conn.connection_made(transport)
+        if data:
+            h2conn.data_received(data)
 
 
 class Server:
@@ -93,7 +139,14 @@ class Server:
         process_request: ProcessRequest | None = None,
         select_subprotocol: SelectSubprotocol | None = None,
         max_connections: int | None = None,
+        http2: bool = False,
     ) -> None:
+        if http2:
+            from .http2 import require
+
+            require()
+        self._http2 = http2
+        self._h2conns: set[Any] = set()  # http2.server.H2ServerConnection
         self._handler = handler
         self._max_connections = max_connections
         self._process_request = process_request
@@ -129,9 +182,46 @@ class Server:
     async def _serve_one(self, proto: HttpHeadProtocol) -> None:
         try:
             ws = await self._upgrade(proto)
-        except (HandshakeRejected, asyncio.TimeoutError, ServerDisconnectedError):
+        except (HandshakeRejected, asyncio.TimeoutError, ServerDisconnectedError, _SwitchedToHttp2):
             return
         await self._run_handler(ws)
+
+    def _start_http2(self, h2conn: Any, stream: Any, fields: list[tuple[str, str]]) -> None:
+        """An HTTP/2 request stream (from ``H2ServerConnection``): decide and
+        run the handler as for HTTP/1.1, in a task of its own."""
+        task = asyncio.get_running_loop().create_task(self._serve_http2(h2conn, stream, fields))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve_http2(self, h2conn: Any, stream: Any, fields: list[tuple[str, str]]) -> None:
+        from .sansio.extended_connect import accept_headers, process_extended_connect, request_head
+
+        head = request_head(fields)
+        remote = stream.get_extra_info("peername")
+
+        def refuse(refusal: Refuse) -> NoReturn:
+            body = refusal.body.encode("utf-8") if isinstance(refusal.body, str) else bytes(refusal.body)
+            h2conn.refuse(stream, refusal.status, refusal.headers, body)
+            raise HandshakeRejected(refusal.status, "Refused", "refused before the 200")
+
+        def check() -> tuple[None, Any]:
+            if dict(fields).get(":protocol") != "websocket":
+                raise HandshakeRejected(400, "Bad Request", "only extended CONNECT for WebSockets (RFC 8441) is served")
+            return None, process_extended_connect(head, self._protocols, self._deflate)[1]
+
+        try:
+            decision, chosen, _, deflate = await self._negotiate(head, remote, refuse, check)
+        except HandshakeRejected as exc:
+            h2conn.refuse(stream, exc.status, exc.headers, (exc.message + "\n").encode("utf-8"))
+            return
+        except asyncio.TimeoutError:
+            stream.abort()
+            return
+        extra = decision.headers if isinstance(decision, Accept) else ()
+        h2conn.answer(stream, accept_headers(chosen, extra, deflate))
+        conn = self._connection(deflate)
+        stream.attach(conn, lambda: conn.core.close_sent)
+        await self._run_handler(self._websocket(conn, head, remote, chosen))
 
     async def _upgrade(self, proto: HttpHeadProtocol, head: RequestHead | None = None) -> ServerWebSocket:
         """Read the upgrade request (unless *head* was read already), decide,
@@ -149,21 +239,15 @@ class Server:
                     raise HandshakeRejected(exc.code, "Bad Request", exc.message) from exc
                 assert isinstance(read, RequestHead)
                 head = read
-            if self._max_connections is not None and len(self._websockets) >= self._max_connections:
-                _refuse(transport, _BUSY)
-            request = UpgradeRequest.from_head(head, transport.get_extra_info("peername"))
-            if server_log.isEnabledFor(logging.DEBUG):
-                request_line = f"{head.method} {head.target} HTTP/{head.version[0]}.{head.version[1]}"
-                log_head(server_log, "<", request_line, head.headers.items())
-            decision = await asyncio.wait_for(decide(self._process_request, request), self._handshake_timeout)
-            if isinstance(decision, Refuse):
-                _refuse(transport, decision)
-            key, _, deflate = process_request(head, self._protocols, self._deflate)
-            offered = offered_protocols(head.headers)
-            choice = choose(decision, self._select_subprotocol, request, offered, self._protocols)
-            if isinstance(choice, Refuse):
-                _refuse(transport, choice)
-            chosen = choice
+            request_head = head
+
+            def check() -> tuple[str, DeflateParams | None]:
+                key, _, params = process_request(request_head, self._protocols, self._deflate)
+                return key, params
+
+            decision, chosen, key, deflate = await self._negotiate(
+                head, transport.get_extra_info("peername"), lambda refusal: _refuse(transport, refusal), check
+            )
         except HandshakeRejected as exc:
             if not transport.is_closing():
                 answer = reject_response(exc)
@@ -178,6 +262,39 @@ class Server:
         answer = accept_response(key, chosen, headers=extra, deflate=deflate)
         log_raw_head(server_log, ">", answer)
         transport.write(answer)
+        conn = self._connection(deflate)
+        conn.take_over(transport, proto)
+        return self._websocket(conn, head, transport.get_extra_info("peername"), chosen)
+
+    async def _negotiate(
+        self,
+        head: RequestHead,
+        remote: Any,
+        refuse: Callable[[Refuse], NoReturn],
+        check: Callable[[], tuple[Any, DeflateParams | None]],
+    ) -> tuple[Accept | None, str | None, Any, DeflateParams | None]:
+        """What both HTTP versions decide before answering: the connection
+        limit, the ``process_request`` hook, the protocol's own checks (*check*
+        returns its token and the permessage-deflate parameters, or raises
+        ``HandshakeRejected``), the subprotocol. *refuse* answers a refusal and
+        raises."""
+        if self._max_connections is not None and len(self._websockets) >= self._max_connections:
+            refuse(_BUSY)
+        request = UpgradeRequest.from_head(head, remote)
+        if server_log.isEnabledFor(logging.DEBUG):
+            request_line = f"{head.method} {head.target} HTTP/{head.version[0]}.{head.version[1]}"
+            log_head(server_log, "<", request_line, head.headers.items())
+        decision = await asyncio.wait_for(decide(self._process_request, request), self._handshake_timeout)
+        if isinstance(decision, Refuse):
+            refuse(decision)
+        token, deflate = check()
+        offered = offered_protocols(head.headers)
+        choice = choose(decision, self._select_subprotocol, request, offered, self._protocols)
+        if isinstance(choice, Refuse):
+            refuse(choice)
+        return decision, choice, token, deflate
+
+    def _connection(self, deflate: DeflateParams | None) -> WebSocketConnection:
         core = WebSocketProtocol(
             is_client=False,
             max_msg_size=self._max_msg_size,
@@ -185,14 +302,15 @@ class Server:
             autoping=self._autoping,
             deflate=deflate,
         )
-        conn = WebSocketConnection(
+        return WebSocketConnection(
             core, heartbeat=self._heartbeat, max_queue_bytes=self._max_queue_bytes, close_timeout=self._close_timeout
         )
-        conn.take_over(transport, proto)
+
+    def _websocket(self, conn: WebSocketConnection, head: RequestHead, remote: Any, chosen: str | None) -> ServerWebSocket:
         return ServerWebSocket(
             conn,
             request=head,
-            remote=request.remote,
+            remote=remote,
             protocol=chosen,
             timeout=ClientWSTimeout(ws_close=self._close_timeout),
             autoping=self._autoping,
@@ -262,9 +380,13 @@ class Server:
             await self.wait_closed()
 
     def close(self) -> None:
-        """Stop listening; open WebSockets are closed by ``wait_closed()``."""
+        """Stop listening; open WebSockets are closed by ``wait_closed()``
+        (HTTP/2 connections take no new streams and end with GOAWAY once
+        their WebSockets have closed)."""
         if self._server is not None:
             self._server.close()
+        for h2conn in list(self._h2conns):
+            h2conn.shut_down()
 
     async def wait_closed(self) -> None:
         """Close every open WebSocket with 1001 and wait for the handlers."""
@@ -299,6 +421,8 @@ async def _serve(
 ) -> Server:
     listen = {name: kwargs.pop(name) for name in _LISTEN_OPTIONS if name in kwargs}
     server = Server(handler, **kwargs)
+    if server._http2 and ssl is not None:
+        ssl.set_alpn_protocols(["h2", "http/1.1"])
     loop = asyncio.get_running_loop()
 
     def factory() -> _ServerProtocol:
@@ -401,7 +525,10 @@ def serve(
     ``PerMessageDeflate``: accept the client's first acceptable
     permessage-deflate offer, RFC 7692 §5), ``process_request`` and
     ``select_subprotocol`` (hooks deciding before the 101, see
-    ``server_hooks``), and asyncio's listening options
+    ``server_hooks``), ``http2`` (also serve WebSockets over HTTP/2, RFC 8441:
+    h2c with prior knowledge on cleartext, ALPN ``h2`` on TLS, whose
+    ``SSLContext`` then offers ``h2, http/1.1``; the ``http2`` extra; the same
+    handler and hooks for both), and asyncio's listening options
     ``backlog``, ``reuse_address``, ``reuse_port``, ``start_serving``. Use
     ``await serve(...)`` or ``async with serve(...) as server``.
     """

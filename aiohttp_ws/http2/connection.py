@@ -58,6 +58,7 @@ class H2Protocol(asyncio.Protocol):
     def __init__(self, *, client_side: bool, settings: dict[h2.settings.SettingCodes, int] | None = None) -> None:
         config = h2.config.H2Configuration(client_side=client_side, header_encoding="utf-8")
         self.h2 = h2.connection.H2Connection(config=config)
+        self.client_side = client_side
         initial: dict[h2.settings.SettingCodes, int] = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW}
         initial.update(settings or {})
         self.h2.local_settings = h2.settings.Settings(client=client_side, initial_values=initial)
@@ -184,11 +185,13 @@ class H2Protocol(asyncio.Protocol):
         """Send as much of *stream*'s pending data as the windows allow, then
         its END_STREAM when asked and everything is sent.
 
-        Once the peer has ended the stream (END_STREAM, RFC 8441 §5: the TCP
-        FIN of RFC 6455), what is still written is dropped and our side ends
-        too: a WebSocket is over when its peer's side ends (a close frame's
-        reply written in the same batch included; some servers forget the
-        stream when they end it and fail the whole connection on more DATA)."""
+        A client whose server has ended the stream (END_STREAM, RFC 8441 §5:
+        the TCP close of RFC 6455 §7.1.1, which the server does first) sends
+        nothing more: what is still written (a close frame's reply in the same
+        batch included) is dropped and the stream ends with RST_STREAM
+        NO_ERROR (RFC 9113 §8.1). Some servers forget a stream once they end it
+        and fail the whole connection on any later DATA. A server still
+        answers a client that half-closed after its close frame."""
         if self._tcp_paused or self.lost or stream.done or self._batch:
             if self.lost:
                 stream.pending.clear()
@@ -198,8 +201,9 @@ class H2Protocol(asyncio.Protocol):
         h2conn = self.h2
         sid = stream.stream_id
         pending = stream.pending
-        if stream.ended_remote:
+        if stream.ended_remote and self.client_side:
             pending.clear()
+        ending = stream.end_wanted and not stream.ended_local
         try:
             while pending:
                 window = min(h2conn.local_flow_control_window(sid), h2conn.max_outbound_frame_size)
@@ -208,14 +212,15 @@ class H2Protocol(asyncio.Protocol):
                     break
                 chunk = bytes(pending[:window])
                 del pending[:window]
-                h2conn.send_data(sid, chunk)
+                last = ending and not pending  # END_STREAM on the last DATA frame
+                h2conn.send_data(sid, chunk, end_stream=last)
+                if last:
+                    self.send()
+                    stream.ended()
             else:
                 self._waiting.pop(sid, None)
                 if stream.end_wanted and not stream.ended_local:
-                    if stream.ended_remote:
-                        # Half-closed (remote): RST_STREAM NO_ERROR ends it in
-                        # one frame (RFC 9113 §8.1), and is what servers that
-                        # forget a stream once they end it still accept.
+                    if stream.ended_remote and self.client_side:
                         h2conn.reset_stream(sid, error_code=h2.errors.ErrorCodes.NO_ERROR)
                     else:
                         h2conn.end_stream(sid)

@@ -13,7 +13,7 @@ protocol's ``eof_received``; a reset or the end of the HTTP/2 connection is
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from .connection import H2Protocol
@@ -29,9 +29,9 @@ STREAM_WINDOW = 1024 * 1024
 #: and below which ``resume_writing`` is.
 WRITE_HIGH = 64 * 1024
 WRITE_LOW = 16 * 1024
-#: Seconds after our END_STREAM for the peer to end its side too before the
+#: Seconds after ``close()`` for the peer to end its side too before the
 #: stream is reset (CANCEL), so a silent peer cannot keep a stream slot.
-END_GRACE = 5.0
+END_GRACE = 1.0
 
 
 class StreamTransport(asyncio.Transport):
@@ -44,6 +44,11 @@ class StreamTransport(asyncio.Transport):
         self._protocol: asyncio.BaseProtocol | None = None
         self.pending = bytearray()  # written, waiting for window
         self.end_wanted = False  # END_STREAM once pending is sent
+        self._lose_on_end = False  # close() (not a half-close): the protocol is done once END_STREAM is out
+        #: Asked after each write: true once the WebSocket has written its
+        #: close frame, which then carries END_STREAM (nothing may follow it,
+        #: RFC 6455 §5.5.1); the other direction stays open for the reply.
+        self.last_write_probe: Callable[[], bool] | None = None
         self.ended_local = False
         self.ended_remote = False
         self._closing = False
@@ -85,10 +90,11 @@ class StreamTransport(asyncio.Transport):
         assert self._protocol is not None
         return self._protocol
 
-    def attach(self, protocol: asyncio.BaseProtocol) -> None:
+    def attach(self, protocol: asyncio.BaseProtocol, last_write_probe: Callable[[], bool] | None = None) -> None:
         """Make *protocol* this stream's protocol (``connection_made``) and
-        hand it what arrived before."""
+        hand it what arrived before; *last_write_probe*: see the attribute."""
         self._protocol = protocol
+        self.last_write_probe = last_write_probe
         protocol.connection_made(self)
         if self.lost:
             protocol.connection_lost(self._lost_exc)  # type: ignore[arg-type]
@@ -97,10 +103,15 @@ class StreamTransport(asyncio.Transport):
 
     def close(self) -> None:
         """End our side once the data written is sent (END_STREAM);
-        ``connection_lost(None)`` follows."""
+        ``connection_lost(None)`` follows (the peer gets ``END_GRACE``
+        seconds to end its side before a reset)."""
         if self._closing or self.lost:
             return
         self._closing = True
+        self._lose_on_end = True
+        if self.ended_local:
+            self.ended()
+            return
         self.end_wanted = True
         self._owner.flush(self)
 
@@ -116,9 +127,11 @@ class StreamTransport(asyncio.Transport):
     # -- writing --------------------------------------------------------------------------
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._closing or self.lost:
+        if self._closing or self.lost or self.end_wanted:
             return  # as asyncio's transports: a write after close is dropped
         self.pending += data
+        if self.last_write_probe is not None and self.last_write_probe():
+            self.end_wanted = True
         self._owner.flush(self)
         if not self._write_paused and len(self.pending) > self._high and not self.lost:
             self._write_paused = True
@@ -130,7 +143,10 @@ class StreamTransport(asyncio.Transport):
         self.write(b"".join(list_of_data))
 
     def write_eof(self) -> None:
-        self.close()
+        """Half-close: END_STREAM after what was written; reading goes on."""
+        if not self.end_wanted and not self.lost:
+            self.end_wanted = True
+            self._owner.flush(self)
 
     def can_write_eof(self) -> bool:
         return True
@@ -219,15 +235,18 @@ class StreamTransport(asyncio.Transport):
     # -- the end --------------------------------------------------------------------------
 
     def ended(self) -> None:
-        """The owner sent our END_STREAM: the protocol is done with the stream
-        (as after a TCP ``close()``); the peer gets ``END_GRACE`` seconds to end
-        its side before the stream is reset."""
+        """Our END_STREAM is out. After ``close()`` the protocol is done with
+        the stream (as after a TCP ``close()``) and the peer gets ``END_GRACE``
+        seconds to end its side before the stream is reset; after a
+        half-close, reading goes on until the peer ends its side."""
         self.ended_local = True
-        self.lose(None)
         if self.ended_remote:
+            self.lose(None)
             self._finish()
-        elif self._grace is None and not self.done:
-            self._grace = asyncio.get_running_loop().call_later(END_GRACE, self.abort)
+        elif self._lose_on_end:
+            self.lose(None)
+            if self._grace is None and not self.done:
+                self._grace = asyncio.get_running_loop().call_later(END_GRACE, self.abort)
 
     def reset(self, exc: BaseException) -> None:
         """The peer reset the stream, or the HTTP/2 connection ended."""
