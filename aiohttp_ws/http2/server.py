@@ -62,8 +62,9 @@ class H2ServerConnection(H2Protocol):
         self.send()
 
     def refuse(self, stream: StreamTransport, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> None:
-        """Answer *status* with *body* and end the stream."""
-        if stream.done or self.lost:
+        """Answer *status* with *body* and end the stream (once: a stream
+        already answered or ending is left alone)."""
+        if stream.done or self.lost or stream.is_closing() or stream.ended_local:
             return
         fields = [(":status", str(status))]
         extra = [(k.lower(), v) for k, v in headers]
