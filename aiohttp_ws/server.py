@@ -205,7 +205,7 @@ class Server:
             raise HandshakeRejected(refusal.status, "Refused", "refused before the 200")
 
         def check() -> tuple[None, Any]:
-            if dict(fields).get(":protocol") != "websocket":
+            if head.method == "CONNECT" and dict(fields).get(":protocol") != "websocket":
                 raise HandshakeRejected(400, "Bad Request", "only extended CONNECT for WebSockets (RFC 8441) is served")
             return None, process_extended_connect(head, self._protocols, self._deflate)[1]
 
