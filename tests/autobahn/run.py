@@ -5,6 +5,7 @@
     python -m tests.autobahn.run --loop aiohttp-docs   # the loop printed in aiohttp's docs
     python -m tests.autobahn.run --role server      # kosoku's fuzzing client against serve()
     python -m tests.autobahn.run --anyio trio       # aiohttp_ws.anyio under trio (either role)
+    python -m tests.autobahn.run --http2            # our client over HTTP/2 (RFC 8441) via tests/autobahn/h2front.py
 
 kosoku serves the cases (its ``run_fuzzingserver``); our client follows the
 Autobahn client protocol: ``/getCaseCount``, then ``/runCase?case=N&agent=A``
@@ -43,6 +44,8 @@ OFFER = aiohttp_ws.PerMessageDeflate(client_no_context_takeover=True, client_max
 #: in 64-byte fragments); the peers' compliance clients raise their limits likewise.
 MAX_MSG_SIZE = 32 * 1024 * 1024
 MAX_FRAGMENTS = 100_000
+#: Extra ``ws_connect`` arguments of every case (``--http2`` sets ``http2``).
+CONNECT: dict[str, Any] = {}
 GOOD = {"OK", "NON-STRICT", "INFORMATIONAL"}
 GOOD_CLOSE = {"OK", "INFORMATIONAL"}
 
@@ -50,7 +53,9 @@ GOOD_CLOSE = {"OK", "INFORMATIONAL"}
 async def echo_case(url: str) -> None:
     """Connect to one case and echo until the server closes."""
     try:
-        async with aiohttp_ws.ws_connect(url, compress=OFFER, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS) as ws:
+        async with aiohttp_ws.ws_connect(
+            url, compress=OFFER, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS, **CONNECT
+        ) as ws:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
                     await ws.send_str(msg.data)
@@ -68,7 +73,7 @@ async def aiohttp_docs_case(url: str) -> None:
     try:
         async with aiohttp.ClientSession() as session:
             async with session.ws_connect(
-                url, compress=15, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS
+                url, compress=15, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS, **CONNECT
             ) as ws:
                 async for msg in ws:
                     if msg.type == aiohttp.WSMsgType.TEXT:
@@ -86,12 +91,12 @@ LOOPS = {"ours": echo_case, "aiohttp-docs": aiohttp_docs_case}
 
 async def drive(base: str, loop_style: str = "ours") -> int:
     """Run every case the server offers; return how many there were."""
-    async with aiohttp_ws.ws_connect(f"{base}/getCaseCount") as ws:
+    async with aiohttp_ws.ws_connect(f"{base}/getCaseCount", **CONNECT) as ws:
         count = int(await ws.receive_str())
     case = LOOPS[loop_style]
     for number in range(1, count + 1):
         await case(f"{base}/runCase?case={number}&agent={AGENT}")
-    async with aiohttp_ws.ws_connect(f"{base}/updateReports?agent={AGENT}") as ws:
+    async with aiohttp_ws.ws_connect(f"{base}/updateReports?agent={AGENT}", **CONNECT) as ws:
         await ws.receive()
     return count
 
@@ -232,10 +237,26 @@ def passed(result: Any, loop_style: str = "ours") -> bool:
     return behavior in GOOD and result.behavior_close.value in GOOD_CLOSE
 
 
-async def run(cases: Sequence[str] | None, exclude: Sequence[str] | None, loop_style: str = "ours") -> list[Any]:
+async def run(
+    cases: Sequence[str] | None, exclude: Sequence[str] | None, loop_style: str = "ours", http2: bool = False
+) -> list[Any]:
     async with kosoku.run_fuzzingserver(cases=list(cases) if cases else None,
                                         exclude_cases=list(exclude) if exclude else None, port=0) as server:
-        await drive(f"ws://{server.address}:{server.port}", loop_style)
+        if http2:
+            # Our client over HTTP/2 (h2c, one stream per case), through a
+            # front written on the h2 library alone that relays the frames
+            # to kosoku over HTTP/1.1 unchanged.
+            from .h2front import H2Front
+
+            front = await H2Front(server.address, server.port).start()
+            CONNECT["http2"] = "prior-knowledge"
+            try:
+                await drive(f"ws://127.0.0.1:{front.port}", loop_style)
+            finally:
+                await front.stop()
+            assert front.streams_served > 0
+        else:
+            await drive(f"ws://{server.address}:{server.port}", loop_style)
         try:
             return list(await server.get_result())
         except kosoku.FailureError as exc:  # carries the results; we judge them ourselves
@@ -278,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "server: kosoku's fuzzing client against our serve()")
     parser.add_argument("--cli", action="store_true",
                         help="with --role server: against 'python -m aiohttp_ws serve' as shipped")
+    parser.add_argument("--http2", action="store_true",
+                        help="client role over HTTP/2 (RFC 8441, h2c) through an h2 front relaying to kosoku")
     parser.add_argument("--anyio", choices=["asyncio", "trio"],
                         help="run our side on the anyio layer (aiohttp_ws.anyio) under this backend")
     args = parser.parse_args(argv)
@@ -293,8 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.role == "server":
         results = asyncio.run(run_server_role(args.include, args.exclude))
     else:
-        results = asyncio.run(run(args.include, args.exclude, args.loop))
-    role = args.role + (f", anyio layer on {args.anyio}" if args.anyio else "")
+        results = asyncio.run(run(args.include, args.exclude, args.loop, args.http2))
+    role = args.role + (f", anyio layer on {args.anyio}" if args.anyio else "") + (", over HTTP/2" if args.http2 else "")
     print(summary(results, time.monotonic() - start, args.loop, role), flush=True)
     if args.json:
         with open(args.json, "w") as f:
