@@ -6,6 +6,7 @@
     python -m tests.autobahn.run --role server      # kosoku's fuzzing client against serve()
     python -m tests.autobahn.run --anyio trio       # aiohttp_ws.anyio under trio (either role)
     python -m tests.autobahn.run --http2            # our client over HTTP/2 (RFC 8441) via tests/autobahn/h2front.py
+    python -m tests.autobahn.run --http2 --role server   # serve(http2=True) via tests/autobahn/h2back.py
 
 kosoku serves the cases (its ``run_fuzzingserver``); our client follows the
 Autobahn client protocol: ``/getCaseCount``, then ``/runCase?case=N&agent=A``
@@ -115,6 +116,29 @@ async def run_server_role(cases: Sequence[str] | None, exclude: Sequence[str] | 
             ))
         except kosoku.FailureError as exc:
             return list(exc.results)
+
+
+async def run_server_role_http2(cases: Sequence[str] | None, exclude: Sequence[str] | None) -> list[Any]:
+    """kosoku's fuzzing client against ``serve(http2=True)`` over HTTP/2:
+    each of its HTTP/1.1 upgrades becomes an extended CONNECT stream through
+    ``h2back.H2Back`` (written on the h2 library alone), frames unchanged."""
+    from .h2back import H2Back
+
+    async with aiohttp_ws.serve(
+        echo_handler, "127.0.0.1", 0, compress=True, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS, http2=True
+    ) as server:
+        back = await H2Back("127.0.0.1", server.port).start()
+        try:
+            return list(await kosoku.run_fuzzingclient(
+                f"ws://127.0.0.1:{back.port}",
+                cases=list(cases) if cases else None,
+                exclude_cases=list(exclude) if exclude else None,
+            ))
+        except kosoku.FailureError as exc:
+            return list(exc.results)
+        finally:
+            await back.stop()
+            assert back.streams_opened > 0
 
 
 async def run_cli_server(cases: Sequence[str] | None, exclude: Sequence[str] | None) -> list[Any]:
@@ -300,7 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cli", action="store_true",
                         help="with --role server: against 'python -m aiohttp_ws serve' as shipped")
     parser.add_argument("--http2", action="store_true",
-                        help="client role over HTTP/2 (RFC 8441, h2c) through an h2 front relaying to kosoku")
+                        help="over HTTP/2 (RFC 8441, h2c): the client role through an h2 front relaying to kosoku, "
+                             "the server role behind an HTTP/1.1-to-h2 front")
     parser.add_argument("--anyio", choices=["asyncio", "trio"],
                         help="run our side on the anyio layer (aiohttp_ws.anyio) under this backend")
     args = parser.parse_args(argv)
@@ -313,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = run_anyio_client(args.include, args.exclude, args.anyio)
     elif args.role == "server" and args.cli:
         results = asyncio.run(run_cli_server(args.include, args.exclude))
+    elif args.role == "server" and args.http2:
+        results = asyncio.run(run_server_role_http2(args.include, args.exclude))
     elif args.role == "server":
         results = asyncio.run(run_server_role(args.include, args.exclude))
     else:
