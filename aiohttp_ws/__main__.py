@@ -201,6 +201,7 @@ async def interactive(args: argparse.Namespace) -> int:
             compress=15 if args.compress else 0,
             proxy=args.proxy,
             autoping=not args.show_ping_pong,
+            http2=args.http2,
         )
         loop = asyncio.get_running_loop()
         state = {"last": time.monotonic()}
@@ -291,6 +292,8 @@ def _ssl_option(args: argparse.Namespace) -> Any:
     context = ssl.create_default_context(cafile=args.ca)
     if args.cert:
         context.load_cert_chain(args.cert, args.key)
+    if args.http2:
+        context.set_alpn_protocols(["h2", "http/1.1"])  # our own context: offer HTTP/2 as the default ones do
     return context
 
 
@@ -315,10 +318,16 @@ async def _logged_echo(ws: ServerWebSocket) -> None:
 
 
 async def serve_forever(
-    host: str, port: int, *, compress: bool = False, max_msg_size: int = 4 * 1024 * 1024, max_fragments: int = 4096
+    host: str,
+    port: int,
+    *,
+    compress: bool = False,
+    max_msg_size: int = 4 * 1024 * 1024,
+    max_fragments: int = 4096,
+    http2: bool = False,
 ) -> int:
     """``serve``: the echo server on its own until interrupted."""
-    options = {"compress": compress, "max_msg_size": max_msg_size, "max_fragments": max_fragments}
+    options = {"compress": compress, "max_msg_size": max_msg_size, "max_fragments": max_fragments, "http2": http2}
     async with serve(_logged_echo, host, port, **options) as server:
         print(f"echo server listening on ws://{host}:{server.port}/", flush=True)
         # SIGTERM and Ctrl-C close every client with 1001 (going away), then exit 0.
@@ -341,12 +350,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         parser.add_argument("--compress", action="store_true", help="accept permessage-deflate (RFC 7692)")
         parser.add_argument("--max-msg-size", type=int, default=4 * 1024 * 1024, help="bytes, 0 = no limit")
         parser.add_argument("--max-fragments", type=int, default=4096, help="frames per message, 0 = no limit")
+        parser.add_argument("--http2", action="store_true",
+                            help="also serve WebSockets over HTTP/2 (RFC 8441, h2c prior knowledge)")
         args = parser.parse_args(argv[1:])
         args.command = "serve"
         return args
     parser = argparse.ArgumentParser(
         prog=prog,
-        usage=f"%(prog)s [URL] [options]\n       {prog} serve [--host H] [--port P] [--compress] [--max-msg-size N] [--max-fragments N]",
+        usage=f"%(prog)s [URL] [options]\n       {prog} serve [--host H] [--port P] [--compress] [--max-msg-size N] [--max-fragments N] [--http2]",
         description="Without URL: demo against the embedded echo server. With URL: interactive client. "
         "'serve' runs the echo server.",
     )
@@ -363,6 +374,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("-P", "--show-ping-pong", action="store_true", help="print pings and pongs received")
     parser.add_argument("--slash", action="store_true", help=f"lines starting with / are commands: {SLASH_HELP}")
     parser.add_argument("--max-msg-size", type=int, default=4 * 1024 * 1024, help="bytes, 0 = no limit")
+    parser.add_argument("--http2", action="store_const", const=True, default=False,
+                        help="WebSocket over HTTP/2 (RFC 8441) when a wss:// server offers it (ALPN h2)")
+    parser.add_argument("--http2-prior-knowledge", dest="http2", action="store_const", const="prior-knowledge",
+                        help="HTTP/2 without asking, also cleartext h2c for ws://")
     parser.add_argument("--version", action="version", version=_VERSION)
     args = parser.parse_args(argv)
     args.command = "client" if args.url else "demo"
@@ -374,7 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return asyncio.run(serve_forever(args.host, args.port, compress=args.compress,
-                                             max_msg_size=args.max_msg_size, max_fragments=args.max_fragments))
+                                             max_msg_size=args.max_msg_size, max_fragments=args.max_fragments,
+                                             http2=args.http2))
         if args.command == "demo":
             return asyncio.run(demo())
         return asyncio.run(interactive(args))

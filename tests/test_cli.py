@@ -99,6 +99,8 @@ EXAMPLES = [
                                   "with the token: welcome, token holder"),
     ("graceful_shutdown.py", "SIGTERM: 3 connections closed with [1001]"),
     ("http_requests.py", "redirected to /echo?from=redirect after [302]"),
+    ("http2.py", "50 WebSockets over HTTP/2 on 1 TCP connection(s)\nevery answer on its own stream: True\n"
+                 "HTTP/1.1-only server, over HTTP/2: False\necho: fell back"),
 ]
 
 
@@ -327,3 +329,28 @@ async def test_on_a_terminal_lines_are_edited_and_recalled(our_server: str) -> N
     assert proc.returncode == 0, err
     assert seen.count(b"< text 'hello'") == 2 and b"\\x1b" not in seen, seen
     assert b"closed: 1000 (OK)" in err
+
+
+async def test_serve_and_client_over_http2() -> None:
+    """'serve --http2' takes RFC 8441 streams; the client's
+    --http2-prior-knowledge uses them (a line per connection says so)."""
+    pytest.importorskip("h2")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiohttp_ws", "serve", "--port", "0", "--http2",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
+        url = re.search(r"ws://127\.0\.0\.1:\d+/", line)
+        assert url is not None, line
+        code, out, err = await run(url.group(0), "--http2-prior-knowledge", stdin=b"over h2\n")
+        assert code == 0, err
+        assert out.splitlines() == ["< text 'over h2'"]
+        async with aiohttp_ws.ws_connect(url.group(0), http2="prior-knowledge") as ws:
+            assert ws.get_extra_info("http2")
+            await ws.send_str("again")
+            assert await ws.receive_str() == "again"
+    finally:
+        proc.terminate()
+        await proc.wait()

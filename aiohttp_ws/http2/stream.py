@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from .connection import H2Protocol
 
+_PROTOCOLS = (asyncio.Protocol, asyncio.BufferedProtocol)
+
 __all__ = ("StreamTransport", "STREAM_WINDOW", "WRITE_HIGH", "WRITE_LOW", "END_GRACE")
 
 #: Receive window of each stream, in bytes (SETTINGS_INITIAL_WINDOW_SIZE):
@@ -42,6 +44,7 @@ class StreamTransport(asyncio.Transport):
         self._owner = owner
         self.stream_id = stream_id
         self._protocol: asyncio.BaseProtocol | None = None
+        self._data_received: Callable[[bytes], object] | None = None
         self.pending = bytearray()  # written, waiting for window
         self.end_wanted = False  # END_STREAM once pending is sent
         self._lose_on_end = False  # close() (not a half-close): the protocol is done once END_STREAM is out
@@ -85,6 +88,9 @@ class StreamTransport(asyncio.Transport):
 
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         self._protocol = protocol
+        # WebSocketConnection (a BufferedProtocol with data_received too) and
+        # plain Protocols take the stream's DATA through data_received.
+        self._data_received = getattr(protocol, "data_received", None)
 
     def get_protocol(self) -> asyncio.BaseProtocol:
         assert self._protocol is not None
@@ -93,7 +99,7 @@ class StreamTransport(asyncio.Transport):
     def attach(self, protocol: asyncio.BaseProtocol, last_write_probe: Callable[[], bool] | None = None) -> None:
         """Make *protocol* this stream's protocol (``connection_made``) and
         hand it what arrived before; *last_write_probe*: see the attribute."""
-        self._protocol = protocol
+        self.set_protocol(protocol)
         self.last_write_probe = last_write_probe
         protocol.connection_made(self)
         if self.lost:
@@ -136,7 +142,7 @@ class StreamTransport(asyncio.Transport):
         if not self._write_paused and len(self.pending) > self._high and not self.lost:
             self._write_paused = True
             protocol = self._protocol
-            if isinstance(protocol, asyncio.Protocol | asyncio.BufferedProtocol):
+            if isinstance(protocol, _PROTOCOLS):
                 protocol.pause_writing()
 
     def writelines(self, list_of_data: Any) -> None:
@@ -167,7 +173,7 @@ class StreamTransport(asyncio.Transport):
         if self._write_paused and len(self.pending) <= self._low:
             self._write_paused = False
             protocol = self._protocol
-            if isinstance(protocol, asyncio.Protocol | asyncio.BufferedProtocol):
+            if isinstance(protocol, _PROTOCOLS):
                 protocol.resume_writing()
 
     # -- reading --------------------------------------------------------------------------
@@ -203,10 +209,8 @@ class StreamTransport(asyncio.Transport):
         if self._unacked >= STREAM_WINDOW // 2:
             self._owner.open_window(self.stream_id, self._unacked)
             self._unacked = 0
-        protocol = self._protocol
-        if data and isinstance(protocol, asyncio.Protocol | asyncio.BufferedProtocol):
-            # WebSocketConnection and HttpHeadProtocol both take data_received.
-            protocol.data_received(data)  # type: ignore[union-attr]
+        if data and self._data_received is not None:
+            self._data_received(data)
 
     def held_bytes(self) -> bytes:
         """What arrived before a protocol was attached (a refusal's body)."""
@@ -225,7 +229,7 @@ class StreamTransport(asyncio.Transport):
             self._eof_held = True
             return
         protocol = self._protocol
-        keep = protocol.eof_received() if isinstance(protocol, asyncio.Protocol | asyncio.BufferedProtocol) else None
+        keep = protocol.eof_received() if isinstance(protocol, _PROTOCOLS) else None
         if self.ended_local:
             self.lose(None)
             self._finish()
