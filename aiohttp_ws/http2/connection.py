@@ -68,6 +68,7 @@ class H2Protocol(asyncio.Protocol):
         self._tcp_paused = False
         self._waiting: dict[int, StreamTransport] = {}  # streams with data waiting for window
         self._batch = False  # handling received frames: writes wait for the end
+        self._failure: str | None = None  # why we ended the connection, for its streams' errors
         self.lost = False
         self.going_away = False  # GOAWAY sent or received: no new streams
         self.lost_callbacks: list[Callable[[], None]] = []
@@ -86,6 +87,7 @@ class H2Protocol(asyncio.Protocol):
         except h2.exceptions.ProtocolError as exc:
             logger.debug("HTTP/2 protocol error from the peer: %s", exc)
             code = getattr(exc, "error_code", h2.errors.ErrorCodes.PROTOCOL_ERROR)
+            self._failure = f"the peer broke HTTP/2 ({_code_name(int(code))}): {exc}"
             self.terminate(code)
             return
         # What the streams write while a batch is handled goes out after it,
@@ -104,7 +106,7 @@ class H2Protocol(asyncio.Protocol):
             return
         self.lost = True
         self.going_away = True
-        err = StreamResetError(f"HTTP/2 connection lost: {exc or 'closed'}", 0)
+        err = StreamResetError(self._failure or f"HTTP/2 connection lost: {exc or 'closed'}", 0)
         err.__cause__ = exc
         for stream in list(self.streams.values()):
             stream.reset(err)
