@@ -175,3 +175,22 @@ async def test_max_connections_refuses_with_503() -> None:
                 await session.ws_connect(f"ws://127.0.0.1:{srv.port}/", http2="prior-knowledge")
             assert info.value.status == 503 and info.value.headers is not None and info.value.headers["Retry-After"] == "1"
             await first.close()
+
+
+def test_both_roles_over_http2_on_uvloop() -> None:
+    """uvloop's transports under HTTP/2 on both sides, TLS off: 20 WebSockets, one connection."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def main() -> tuple[int, list[str], set[int]]:
+        async with aiohttp_ws.serve(our_handler, http2=True) as srv:
+            async with aiohttp_ws.ClientSession(http2="prior-knowledge") as session:
+                sockets = [await session.ws_connect(f"ws://127.0.0.1:{srv.port}/") for _ in range(20)]
+                for i, ws in enumerate(sockets):
+                    await ws.send_str(f"uv{i}")
+                got = [await ws.receive_str(timeout=5) for ws in sockets]
+                tcp = len({ws.get_extra_info("sockname") for ws in sockets})
+                await asyncio.gather(*(ws.close() for ws in sockets))
+                return tcp, got, {int(ws.close_code or 0) for ws in sockets}
+
+    tcp, got, codes = uvloop.run(main())
+    assert tcp == 1 and got == [f"uv{i}" for i in range(20)] and codes == {1000}
