@@ -16,6 +16,7 @@ import asyncio
 from typing import Any, Awaitable, Callable, Generic, TypeVar
 
 import h2.events
+import h2.exceptions
 
 from ..sansio.extended_connect import response_head
 from ..sansio.http11 import ResponseHead
@@ -104,7 +105,11 @@ class H2ClientConnection(H2Protocol):
         stream = StreamTransport(self, stream_id)
         stream.response = self._loop.create_future()
         self.streams[stream_id] = stream
-        self.h2.send_headers(stream_id, headers)
+        try:
+            self.h2.send_headers(stream_id, headers)
+        except h2.exceptions.ProtocolError as exc:  # the connection closed under us
+            stream.reset(StreamResetError(f"HTTP/2 stream not opened: {exc}", 0x7))
+            raise StreamResetError(f"HTTP/2 stream not opened: {exc}", 0x7) from exc
         self.send()
         try:
             status, fields = await stream.response

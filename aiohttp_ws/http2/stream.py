@@ -13,6 +13,7 @@ protocol's ``eof_received``; a reset or the end of the HTTP/2 connection is
 from __future__ import annotations
 
 import asyncio
+import collections
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class StreamTransport(asyncio.Transport):
         self.lost = False
         self._lost_exc: BaseException | None = None
         self._reading_paused = True  # until a protocol is attached: held
-        self._held: list[tuple[bytes, int]] = []
+        self._held: collections.deque[tuple[bytes, int]] = collections.deque()
         self._eof_held = False
         self._unacked = 0
         self._write_paused = False
@@ -189,7 +190,7 @@ class StreamTransport(asyncio.Transport):
     def resume_reading(self) -> None:
         self._reading_paused = False
         while self._held and not self._reading_paused and not self.lost:
-            data, size = self._held.pop(0)
+            data, size = self._held.popleft()
             self._deliver(data, size)
         if self._eof_held and not self._held and not self._reading_paused:
             self._eof_held = False
@@ -211,10 +212,6 @@ class StreamTransport(asyncio.Transport):
             self._unacked = 0
         if data and self._data_received is not None:
             self._data_received(data)
-
-    def held_bytes(self) -> bytes:
-        """What arrived before a protocol was attached (a refusal's body)."""
-        return b"".join(data for data, _ in self._held)
 
     def eof(self) -> None:
         """The peer ended the stream (END_STREAM)."""
