@@ -290,3 +290,29 @@ def test_plain_install_does_not_import_h2() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "pip install 'aiohttp_ws[http2]'" in out.stdout
+
+
+async def test_heartbeat_fails_only_the_silent_stream() -> None:
+    """Two WebSockets on one HTTP/2 connection: the server answers pings on
+    one and ignores them on the other. Only the silent one fails (1006,
+    ServerTimeoutError); the other keeps working on the same connection."""
+
+    async def handler(ws: aiohttp_ws.ServerWebSocket) -> None:
+        async for msg in ws:
+            if msg.type is aiohttp_ws.WSMsgType.PING and ws.path == "/alive":
+                await ws.pong(msg.data)
+            elif msg.type is aiohttp_ws.WSMsgType.TEXT:
+                await ws.send_str(msg.data)
+
+    async with aiohttp_ws.serve(handler, http2=True, autoping=False) as server:
+        async with aiohttp_ws.ClientSession(http2="prior-knowledge") as session:
+            alive = await session.ws_connect(f"ws://127.0.0.1:{server.port}/alive", heartbeat=0.2)
+            dead = await session.ws_connect(f"ws://127.0.0.1:{server.port}/dead", heartbeat=0.2)
+            msg = await dead.receive(timeout=5)
+            assert msg.type is aiohttp_ws.WSMsgType.ERROR and isinstance(msg.data, aiohttp_ws.ServerTimeoutError)
+            assert dead.close_code == 1006
+            assert alive.latency is not None and not alive.closed
+            assert await echo(alive, "still here") == "still here"
+            assert alive.get_extra_info("sockname") is not None
+            await alive.close()
+            assert alive.close_code == 1000
