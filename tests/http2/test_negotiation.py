@@ -316,3 +316,34 @@ async def test_heartbeat_fails_only_the_silent_stream() -> None:
             assert alive.get_extra_info("sockname") is not None
             await alive.close()
             assert alive.close_code == 1000
+
+
+async def test_cancellation_at_every_step_leaks_no_stream_or_slot() -> None:
+    """wait_for around ws_connect with timeouts from 0 to 20 ms, 60 times at
+    once, so cancellation lands at every await of the HTTP/2 path (opening the
+    connection, waiting for it, waiting for the answer): afterwards no stream
+    is left open, no slot reserved, and the connection still works."""
+    import random
+
+    rng = random.Random(8441)
+    async with aiohttp_ws.serve(our_handler, http2=True) as server:
+        async with aiohttp_ws.ClientSession(http2="prior-knowledge") as session:
+            url = f"ws://127.0.0.1:{server.port}/"
+
+            async def attempt(delay: float) -> aiohttp_ws.ClientWebSocketResponse | None:
+                try:
+                    return await asyncio.wait_for(session.ws_connect(url), delay)
+                except asyncio.TimeoutError:
+                    return None
+
+            results = await asyncio.gather(*(attempt(rng.uniform(0, 0.02)) for _ in range(60)))
+            opened = [ws for ws in results if ws is not None]
+            await asyncio.gather(*(ws.close() for ws in opened))
+            await asyncio.sleep(1.5)  # END_GRACE for streams whose answer came after the cancel
+            for conns in session.connector.h2_pool.conns.values():
+                for h2conn in conns:
+                    assert h2conn._reserved == 0
+                    assert not h2conn.streams, h2conn.streams
+            async with session.ws_connect(url) as ws:
+                assert await echo(ws, "after the storm") == "after the storm"
+            assert len(server._websockets) <= 1
