@@ -347,3 +347,36 @@ async def test_cancellation_at_every_step_leaks_no_stream_or_slot() -> None:
             async with session.ws_connect(url) as ws:
                 assert await echo(ws, "after the storm") == "after the storm"
             assert len(server._websockets) <= 1
+
+
+async def test_ws_connect_forever_over_http2_reconnects_on_the_same_connection() -> None:
+    """A stream reset (1006) and a 1012 are retried; 1000 ends the loop. Every
+    reconnection is a new stream on the one HTTP/2 connection."""
+    fates = ["drop", 1012, 1000]
+    served: list[int] = []
+
+    async def handler(ws: aiohttp_ws.ServerWebSocket) -> None:
+        fate = fates[min(len(served), len(fates) - 1)]
+        served.append(int(ws._conn.transport.get_extra_info("stream_id")))  # type: ignore[attr-defined]
+        await ws.send_str(f"hello {len(served)}")
+        await ws.receive()
+        if fate == "drop":
+            ws.abort()
+        else:
+            await ws.close(code=int(fate))
+
+    async with aiohttp_ws.serve(handler, http2=True) as server:
+        async with aiohttp_ws.ClientSession(http2="prior-knowledge") as session:
+            seen: list[Any] = []
+            sockets: set[Any] = set()
+            connections = session.ws_connect_forever(f"ws://127.0.0.1:{server.port}/", backoff=aiohttp_ws.Backoff(initial=0.01, cap=0.05))
+            async with connections:
+                async for ws in connections:
+                    sockets.add(ws.get_extra_info("sockname"))
+                    seen.append(await ws.receive_str())
+                    await ws.send_str("go")
+                    async for _ in ws:
+                        pass
+                    seen.append(ws.close_code)
+    assert seen == ["hello 1", 1006, "hello 2", 1012, "hello 3", 1000]
+    assert served == [1, 3, 5] and len(sockets) == 1
