@@ -64,8 +64,9 @@ class H2ClientConnection(H2Protocol):
 
     @property
     def free_slots(self) -> int:
-        """Streams that may still open now (reserved ones counted as open)."""
-        return self.max_streams - self.h2.open_outbound_streams - self._reserved
+        """Streams that may still open now (reserved ones counted as open;
+        ``streams`` holds ours until h2 is done with them)."""
+        return self.max_streams - len(self.streams) - self._reserved
 
     def reserve(self) -> bool:
         """Take a slot for a stream about to open; ``False`` if none is free."""
@@ -110,7 +111,7 @@ class H2ClientConnection(H2Protocol):
         except h2.exceptions.ProtocolError as exc:  # the connection closed under us
             stream.reset(StreamResetError(f"HTTP/2 stream not opened: {exc}", 0x7))
             raise StreamResetError(f"HTTP/2 stream not opened: {exc}", 0x7) from exc
-        self.send()
+        self.send_soon()  # the HEADERS of every stream opened in this loop iteration in one write
         try:
             status, fields = await stream.response
         except asyncio.CancelledError:

@@ -69,6 +69,7 @@ class H2Protocol(asyncio.Protocol):
         self._waiting: dict[int, StreamTransport] = {}  # streams with data waiting for window
         self._batch = False  # handling received frames: writes wait for the end
         self._failure: str | None = None  # why we ended the connection, for its streams' errors
+        self._send_scheduled = False
         self.lost = False
         self.going_away = False  # GOAWAY sent or received: no new streams
         self.lost_callbacks: list[Callable[[], None]] = []
@@ -182,6 +183,17 @@ class H2Protocol(asyncio.Protocol):
         data = self.h2.data_to_send()
         if data and self.transport is not None and not self.lost:
             self.transport.write(data)
+
+    def send_soon(self) -> None:
+        """``send()`` at the end of this event-loop iteration: what several
+        callers queue meanwhile goes out in one write (one system call)."""
+        if not self._send_scheduled:
+            self._send_scheduled = True
+            asyncio.get_running_loop().call_soon(self._scheduled_send)
+
+    def _scheduled_send(self) -> None:
+        self._send_scheduled = False
+        self.send()
 
     def flush(self, stream: StreamTransport) -> None:
         """Send as much of *stream*'s pending data as the windows allow, then
