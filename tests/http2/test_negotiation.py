@@ -380,3 +380,28 @@ async def test_ws_connect_forever_over_http2_reconnects_on_the_same_connection()
                     seen.append(ws.close_code)
     assert seen == ["hello 1", 1006, "hello 2", 1012, "hello 3", 1000]
     assert served == [1, 3, 5] and len(sockets) == 1
+
+
+async def test_default_tls_contexts_offer_h2_and_fingerprints_still_pin(ca: trustme.CA, cert_files: tuple[str, str]) -> None:
+    """ssl=False and a Fingerprint use the connector's own contexts, which
+    offer ALPN h2 when http2 is on; the pin is checked on the HTTP/2
+    connection too, and a wrong one refuses it."""
+    import hashlib
+
+    with open(cert_files[0], "rb") as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read().decode())
+    good = aiohttp_ws.Fingerprint(hashlib.sha256(der).digest())
+    bad = aiohttp_ws.Fingerprint(b"\0" * 32)
+    async with hypercorn_server(certfile=cert_files[0], keyfile=cert_files[1]) as (port, _):
+        async with aiohttp_ws.ClientSession(http2=True) as session:
+            url = f"wss://127.0.0.1:{port}/"
+            async with session.ws_connect(url, ssl=False) as ws:
+                assert ws.get_extra_info("http2") and ws.get_extra_info("ssl_object").selected_alpn_protocol() == "h2"
+            async with session.ws_connect(url, ssl=good) as ws:
+                assert ws.get_extra_info("http2") and await echo(ws, "pinned") == "pinned"
+            with pytest.raises(aiohttp_ws.ServerFingerprintMismatch):
+                await session.ws_connect(url, ssl=bad)
+        async with aiohttp_ws.ClientSession() as session:  # http2 off: no ALPN offered at all
+            async with session.ws_connect(f"wss://127.0.0.1:{port}/", ssl=False) as ws:
+                assert not ws.get_extra_info("http2")
+                assert ws.get_extra_info("ssl_object").selected_alpn_protocol() is None
