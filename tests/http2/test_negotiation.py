@@ -405,3 +405,19 @@ async def test_default_tls_contexts_offer_h2_and_fingerprints_still_pin(ca: trus
             async with session.ws_connect(f"wss://127.0.0.1:{port}/", ssl=False) as ws:
                 assert not ws.get_extra_info("http2")
                 assert ws.get_extra_info("ssl_object").selected_alpn_protocol() is None
+
+
+async def test_redirect_over_http2_is_followed() -> None:
+    async def gate(request: UpgradeRequest) -> Refuse | None:
+        if request.path == "/old":
+            return Refuse(302, headers=[("Location", "/new"), ("Set-Cookie", "moved=yes")])
+        return None
+
+    async def handler(ws: aiohttp_ws.ServerWebSocket) -> None:
+        await ws.send_str(f"{ws.path} {ws.request.headers.get('Cookie')}")
+
+    async with aiohttp_ws.serve(handler, http2=True, process_request=gate) as server:
+        async with aiohttp_ws.ClientSession(http2="prior-knowledge", cookie_jar=aiohttp_ws.CookieJar(unsafe=True)) as session:
+            async with session.ws_connect(f"ws://127.0.0.1:{server.port}/old") as ws:
+                assert ws.get_extra_info("http2")
+                assert await ws.receive_str(timeout=5) == "/new moved=yes"
