@@ -14,12 +14,12 @@ from ._context import AwaitableContext
 from ._debuglog import client_log, log_head, log_raw_head
 from ._deadline import deadline_after, within
 from ._options import merge_ssl, ws_timeout
-from .client_base import _SCHEMES, HeadersArg, _host_header, _min_timeout, _Proxy, _Route
+from .client_base import _SCHEMES, HeadersArg, _host_header, _min_timeout, _Proxy, _Route, _uses_http2
 from .client_http import HttpMethods
 from .client_reqrep import ClientResponse
 from .client_ws import ClientWebSocketResponse
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
-from .connector import Connection, Http2Arg, SSLArg, check_http2
+from .connector import Connection, Http2Arg, SSLArg
 from .sansio.deflate import CompressArg, PerMessageDeflate, offers_from
 from .exceptions import ConnectionTimeoutError, HttpProcessingError, TooManyRedirects, WSServerHandshakeError
 from .sansio.extended_connect import ExtendedConnectHandshake
@@ -403,16 +403,6 @@ class ClientSession(HttpMethods):
             )
         return conn, head, handshake
 
-    def _http2_mode(self, http2: Http2Arg | None) -> Http2Arg:
-        mode = self._http2 if http2 is None else check_http2(http2)
-        if mode is None:
-            mode = self._connector.http2
-        if mode:
-            from .http2 import require
-
-            require()
-        return mode
-
     async def _h2_hop(
         self,
         url: URL,
@@ -488,12 +478,6 @@ async def _trace_opened(
         task.add_done_callback(pending.discard)
 
     conn.add_lost_callback(closed)
-
-
-def _uses_http2(mode: Http2Arg, url: URL, method: str) -> bool:
-    """Whether this hop tries HTTP/2: ``wss://`` with ``True``, either scheme
-    with ``"prior-knowledge"``; RFC 8441 replaces GET only."""
-    return bool(mode) and method == "GET" and (url.scheme == "wss" or mode == "prior-knowledge")
 
 
 def _drop(conn: Connection | StreamTransport) -> None:

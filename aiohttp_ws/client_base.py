@@ -104,6 +104,15 @@ def _host_header(url: URL, default_port: int) -> str:
     return host if url.port in (None, default_port) else f"{host}:{url.port}"
 
 
+def _uses_http2(mode: Http2Arg, url: URL, method: str, *, websocket: bool = True) -> bool:
+    """Whether this hop tries HTTP/2: TLS (``wss://``, ``https://``) with
+    ``True``, any scheme with ``"prior-knowledge"``; for a WebSocket, RFC 8441
+    replaces GET only."""
+    if not mode or (websocket and method != "GET"):
+        return False
+    return url.scheme in ("wss", "https") or mode == "prior-knowledge"
+
+
 @attrs.define
 class _Route:
     """How one request travels: TLS choice and proxy."""
@@ -281,6 +290,16 @@ class SessionBase:
             proxy_auth=proxy_auth if chosen is not None else (proxy_auth or self._proxy_auth),
             proxy_headers=merged,
         )
+
+    def _http2_mode(self, http2: Http2Arg | None) -> Http2Arg:
+        mode = self._http2 if http2 is None else check_http2(http2)
+        if mode is None:
+            mode = self._connector.http2
+        if mode:
+            from .http2 import require
+
+            require()
+        return mode
 
     def _build_url(self, url: str | URL) -> URL:
         """The caller's URL, joined to ``base_url`` when relative. Raises

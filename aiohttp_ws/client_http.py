@@ -9,7 +9,7 @@ from yarl import URL
 
 from ._context import AwaitableContext
 from ._deadline import deadline_after, within
-from .client_base import HeadersArg, SessionBase, _Route
+from .client_base import _SCHEMES, HeadersArg, SessionBase, _host_header, _Proxy, _Route, _uses_http2
 from .tracing import (
     Trace,
     TraceRequestEndParams,
@@ -18,10 +18,10 @@ from .tracing import (
     TraceRequestStartParams,
     send_all,
 )
-from .client_reqrep import ClientResponse, DataArg, encode_body
-from .connector import SSLArg
-from .exceptions import TooManyRedirects
-from .sansio.http11 import serialize_request
+from .client_reqrep import BodySource, ClientResponse, DataArg, encode_body
+from .connector import Http2Arg, SSLArg
+from .exceptions import ConnectionTimeoutError, TooManyRedirects
+from .sansio.http11 import ResponseHead, serialize_request
 from .models import BasicAuth, ClientTimeout, RequestInfo
 from .sansio.redirects import REDIRECT_STATUSES, follow, origin, redirect_method
 
@@ -162,6 +162,47 @@ class HttpMethods(SessionBase):
             await send_all(traces, "on_request_end", TraceRequestEndParams(method, response.url, sent, response))
         return response
 
+    async def _request_hop(
+        self,
+        url: URL,
+        method: str,
+        fields: CIMultiDict[str],
+        body: bytes | None,
+        request: bytes,
+        route: _Route,
+        proxy: _Proxy | None,
+        timeout: ClientTimeout,
+        traces: tuple[Trace, ...],
+        info: RequestInfo,
+        http2: Http2Arg,
+    ) -> tuple[BodySource, ResponseHead]:
+        """One request and its response head: on the origin's HTTP/2
+        connection when the session's ``http2`` says so and the origin takes
+        it (the WebSockets' connection, docs/http2.rst), else over HTTP/1.1
+        (on the connection TLS negotiated for it, if any)."""
+        conn = None
+        if _uses_http2(http2, url, method, websocket=False):
+            from .http2.requests import request as h2_request
+
+            assert url.raw_host is not None
+            got = await within(
+                deadline_after(timeout.connect),
+                h2_request(
+                    self._connector, url, method, fields, body,
+                    authority=_host_header(url, _SCHEMES[url.scheme][1]),
+                    ssl=route.ssl, server_hostname=route.server_hostname, timeout=timeout.sock_connect,
+                    proxy=proxy.url if proxy else None, proxy_auth=proxy.auth if proxy else None,
+                    proxy_headers=proxy.headers if proxy else None, traces=traces,
+                ),
+                f"Connection to {url} timed out (ClientTimeout.connect)",
+                ConnectionTimeoutError,
+            )
+            if isinstance(got, tuple):
+                self._cookie_jar.update_from_headers(got[1].headers.getall("Set-Cookie", []), url)
+                return got
+            conn = got
+        return await self._hop(url, request, route, proxy, timeout, reuse=True, traces=traces, info=info, conn=conn)
+
     async def _send_request(
         self,
         method: str,
@@ -190,6 +231,7 @@ class HttpMethods(SessionBase):
         deadline = deadline_after(timeout.total)
         history: list[ClientResponse] = []
         start = origin(url)
+        http2 = self._http2_mode(None)
         while True:
             fields = self._hop_headers(url, user_headers, auth, host=True)
             if body is not None or method in ("POST", "PUT", "PATCH"):
@@ -199,7 +241,7 @@ class HttpMethods(SessionBase):
             request = serialize_request(method, url.raw_path_qs or "/", fields.items()) + (body or b"")
             conn, head = await within(
                 deadline,
-                self._hop(url, request, route, proxy, timeout, reuse=True, traces=traces, info=info),
+                self._request_hop(url, method, fields, body, request, route, proxy, timeout, traces, info, http2),
                 f"Request to {url} timed out (ClientTimeout.total)",
             )
             response = self._response_class(

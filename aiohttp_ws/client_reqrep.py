@@ -12,14 +12,13 @@ import json as json_module
 import zlib
 from http.cookies import CookieError, SimpleCookie
 from types import TracebackType
-from typing import Any, Callable, Iterable, Mapping, Union
+from typing import Any, Callable, Iterable, Mapping, Protocol, Union
 from urllib.parse import urlencode
 
 from multidict import CIMultiDictProxy
 from yarl import URL
 
 from ._deadline import within
-from .connector import Connection
 from .formdata import FormData
 from .exceptions import ClientPayloadError, ClientResponseError, ContentTypeError
 from .sansio.http11 import ResponseHead
@@ -90,6 +89,23 @@ def decode_body(body: bytes, encoding: str, limit: int) -> bytes:
     return bytes(out)
 
 
+class _BodyReader(Protocol):
+    async def read_full_body(self, head: ResponseHead, *, limit: int, method: str = "GET") -> tuple[bytes, bool]: ...
+
+
+class BodySource(Protocol):
+    """Where a response's body comes from: an HTTP/1.1 ``Connection`` or an
+    HTTP/2 stream (``http2.requests.StreamLeg``). ``reuse()`` after a whole
+    body, ``close()`` otherwise."""
+
+    @property
+    def protocol(self) -> _BodyReader: ...
+
+    def reuse(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class ClientResponse:
     """An HTTP response, as aiohttp's ``ClientResponse``.
 
@@ -109,7 +125,7 @@ class ClientResponse:
         method: str,
         url: URL,
         head: ResponseHead,
-        conn: Connection | None,
+        conn: BodySource | None,
         *,
         request_info: RequestInfo,
         history: tuple[ClientResponse, ...] = (),

@@ -19,6 +19,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .exceptions import (
+    ClientConnectionError,
     ClientConnectorDNSError,
     ClientConnectorError,
     ClientHttpProxyError,
@@ -462,6 +463,14 @@ class BaseConnector:
             except ServerFingerprintMismatch:
                 transport.abort()
                 raise
+        if key.is_ssl and not key.http2:
+            sslobj = transport.get_extra_info("ssl_object")
+            if sslobj is not None and sslobj.selected_alpn_protocol() == "h2":  # a caller's context offered h2
+                transport.abort()
+                raise ClientConnectionError(
+                    f"TLS to {key.host}:{key.port} negotiated HTTP/2 (h2 is in the SSLContext's ALPN list) for an "
+                    "HTTP/1.1 request: pass http2=True, or leave h2 out of set_alpn_protocols()"
+                )
         return transport, protocol
 
     async def _tunnel(

@@ -83,11 +83,16 @@ class H2ClientConnection(H2Protocol):
         if not self.streams and not self._reserved:
             self.on_idle()
 
-    async def open_stream(self, headers: list[tuple[str, str]], *, reserved: bool = False) -> tuple[StreamTransport, ResponseHead]:
+    async def open_stream(
+        self, headers: list[tuple[str, str]], *, reserved: bool = False, body: bytes | None = None
+    ) -> tuple[StreamTransport, ResponseHead]:
         """Open a stream with *headers* (pseudo-header fields first) and wait
-        for the response head. Waits for a free slot first unless *reserved*
-        (a slot from ``reserve()``). Raises ``StreamResetError`` if the stream
-        is reset or the connection goes away first; cancelling resets it."""
+        for the (final) response head. *body*: ``None`` keeps our side open
+        (a WebSocket); bytes are sent and our side ended (a request; ``b""``:
+        END_STREAM on the HEADERS). Waits for a free slot first unless
+        *reserved* (a slot from ``reserve()``). Raises ``StreamResetError`` if
+        the stream is reset or the connection goes away first; cancelling
+        resets it."""
         if not reserved:
             while not self.reserve():
                 if not self.usable:
@@ -107,11 +112,16 @@ class H2ClientConnection(H2Protocol):
         stream.response = self._loop.create_future()
         self.streams[stream_id] = stream
         try:
-            self.h2.send_headers(stream_id, headers)
+            self.h2.send_headers(stream_id, headers, end_stream=body == b"")
+            if body == b"":
+                stream.end_wanted = stream.ended_local = True
         except h2.exceptions.ProtocolError as exc:  # the connection closed under us
             stream.reset(StreamResetError(f"HTTP/2 stream not opened: {exc}", 0x7))
             raise StreamResetError(f"HTTP/2 stream not opened: {exc}", 0x7) from exc
         self.send_soon()  # the HEADERS of every stream opened in this loop iteration in one write
+        if body:
+            stream.write(body)  # as the peer's windows allow
+            stream.write_eof()
         try:
             status, fields = await stream.response
         except asyncio.CancelledError:
