@@ -104,6 +104,7 @@ class StreamTransport(asyncio.Transport):
         self.last_write_probe = last_write_probe
         protocol.connection_made(self)
         if self.lost:
+            self._hand_over_held()
             protocol.connection_lost(self._lost_exc)  # type: ignore[arg-type]
             return
         self.resume_reading()
@@ -276,8 +277,20 @@ class StreamTransport(asyncio.Transport):
         self.lost = True
         self._closing = True
         self._lost_exc = exc
-        self._held.clear()
         self.pending.clear()
         protocol = self._protocol
         if protocol is not None:
+            self._hand_over_held()
             asyncio.get_running_loop().call_soon(protocol.connection_lost, exc)  # type: ignore[arg-type]
+
+    def _hand_over_held(self) -> None:
+        """The stream ends: DATA that arrived before (held while reading was
+        paused or no protocol was attached yet) still goes to the protocol,
+        before ``connection_lost``: messages received before a reset are
+        delivered. At most one receive window of it."""
+        while self._held and self._data_received is not None:
+            data, _ = self._held.popleft()
+            if data:
+                self._data_received(data)
+        self._held.clear()
+        self._eof_held = False

@@ -7,6 +7,7 @@
     python -m tests.autobahn.run --anyio trio       # aiohttp_ws.anyio under trio (either role)
     python -m tests.autobahn.run --http2            # our client over HTTP/2 (RFC 8441) via tests/autobahn/h2front.py
     python -m tests.autobahn.run --http2 --role server   # serve(http2=True) via tests/autobahn/h2back.py
+    python -m tests.autobahn.run --http2 --http2-via haproxy   # our client through HAProxy (RFC 8441)
 
 kosoku serves the cases (its ``run_fuzzingserver``); our client follows the
 Autobahn client protocol: ``/getCaseCount``, then ``/runCase?case=N&agent=A``
@@ -262,11 +263,19 @@ def passed(result: Any, loop_style: str = "ours") -> bool:
 
 
 async def run(
-    cases: Sequence[str] | None, exclude: Sequence[str] | None, loop_style: str = "ours", http2: bool = False
+    cases: Sequence[str] | None, exclude: Sequence[str] | None, loop_style: str = "ours", http2: bool | str = False
 ) -> list[Any]:
     async with kosoku.run_fuzzingserver(cases=list(cases) if cases else None,
                                         exclude_cases=list(exclude) if exclude else None, port=0) as server:
-        if http2:
+        if http2 == "haproxy":
+            # Our client over HTTP/2 through HAProxy (a real RFC 8441
+            # implementation) in front of kosoku over HTTP/1.1.
+            from .haproxy import running_haproxy
+
+            CONNECT["http2"] = "prior-knowledge"
+            async with running_haproxy(server.port) as port:
+                await drive(f"ws://127.0.0.1:{port}", loop_style)
+        elif http2:
             # Our client over HTTP/2 (h2c, one stream per case), through a
             # front written on the h2 library alone that relays the frames
             # to kosoku over HTTP/1.1 unchanged.
@@ -323,6 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "server: kosoku's fuzzing client against our serve()")
     parser.add_argument("--cli", action="store_true",
                         help="with --role server: against 'python -m aiohttp_ws serve' as shipped")
+    parser.add_argument("--http2-via", choices=["h2front", "haproxy"], default="h2front",
+                        help="with --http2, client role: what fronts kosoku (our h2-library relay, or HAProxy)")
     parser.add_argument("--http2", action="store_true",
                         help="over HTTP/2 (RFC 8441, h2c): the client role through an h2 front relaying to kosoku, "
                              "the server role behind an HTTP/1.1-to-h2 front")
@@ -343,8 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.role == "server":
         results = asyncio.run(run_server_role(args.include, args.exclude))
     else:
-        results = asyncio.run(run(args.include, args.exclude, args.loop, args.http2))
-    role = args.role + (f", anyio layer on {args.anyio}" if args.anyio else "") + (", over HTTP/2" if args.http2 else "")
+        http2: bool | str = ("haproxy" if args.http2_via == "haproxy" else True) if args.http2 else False
+        results = asyncio.run(run(args.include, args.exclude, args.loop, http2))
+    role = args.role + (f", anyio layer on {args.anyio}" if args.anyio else "") + ((", over HTTP/2 via " + args.http2_via) if args.http2 else "")
     print(summary(results, time.monotonic() - start, args.loop, role), flush=True)
     if args.json:
         with open(args.json, "w") as f:

@@ -135,3 +135,37 @@ async def test_tracing_and_debug_logging_over_http2(caplog: pytest.LogCaptureFix
             await asyncio.sleep(0.05)
     assert events == ["TraceRequestStartParams", "TraceRequestEndParams", "TraceWSHandshakeEndParams", "TraceWSClosedParams"]
     assert any("(HTTP/2)" in r.getMessage() for r in caplog.records)
+
+
+async def test_data_then_reset_in_one_read_delivers_the_data_first() -> None:
+    """The answer, a text message and a close frame, END_STREAM and then
+    RST_STREAM CANCEL, all in one TCP read, before ws_connect has even
+    returned (what HAProxy does when its backend hangs up): the message and
+    the close arrive, and the end is clean."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+        conn.local_settings = h2.settings.Settings(client=False, initial_values={h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
+        conn.initiate_connection()
+        writer.write(conn.data_to_send())
+        while data := await reader.read(65536):
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.RequestReceived):
+                    sid = event.stream_id or 0
+                    conn.send_headers(sid, [(":status", "200")])
+                    conn.send_data(sid, b"\x81\x05hello" + b"\x88\x02\x03\xe8", end_stream=True)
+                    conn.reset_stream(sid, error_code=8)
+            writer.write(conn.data_to_send())
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        async with aiohttp_ws.ws_connect(f"ws://127.0.0.1:{port}/", http2="prior-knowledge") as ws:
+            assert (await ws.receive(timeout=5)).data == "hello"
+            msg = await ws.receive(timeout=5)
+            assert msg.type is aiohttp_ws.WSMsgType.CLOSE and msg.data == 1000
+        assert ws.close_code == 1000 and ws.exception() is None
+    finally:
+        server.close()
+        await server.wait_closed()
