@@ -67,8 +67,6 @@ class StreamTransport(asyncio.Transport):
         self._low = WRITE_LOW
         self._grace: asyncio.TimerHandle | None = None
         self.done = False  # h2 is done with the stream: ended both ways or reset
-        #: Futures set when the peer ends the stream (or failed if it resets it).
-        self.end_waiters: list[asyncio.Future[None]] = []
         #: The client's future for the response head (set by its owner).
         self.response: asyncio.Future[Any] | None = None
 
@@ -217,9 +215,6 @@ class StreamTransport(asyncio.Transport):
     def eof(self) -> None:
         """The peer ended the stream (END_STREAM)."""
         self.ended_remote = True
-        for fut in self.end_waiters:
-            if not fut.done():
-                fut.set_result(None)
         if self.lost:  # our side was closed already
             self._finish()
             return
@@ -252,12 +247,10 @@ class StreamTransport(asyncio.Transport):
 
     def reset(self, exc: BaseException) -> None:
         """The peer reset the stream, or the HTTP/2 connection ended."""
-        for fut in [self.response, *self.end_waiters]:
-            if fut is None:
-                continue
-            if not fut.done():
-                fut.set_exception(exc)
-                fut.exception()  # retrieved: nobody may be waiting
+        fut = self.response
+        if fut is not None and not fut.done():
+            fut.set_exception(exc)
+            fut.exception()  # retrieved: nobody may be waiting
         self._finish()
         self.lose(exc)
 

@@ -13,6 +13,7 @@ from typing import Any
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
 import h2.settings
 import pytest
 
@@ -148,15 +149,19 @@ async def test_data_then_reset_in_one_read_delivers_the_data_first() -> None:
         conn.local_settings = h2.settings.Settings(client=False, initial_values={h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
         conn.initiate_connection()
         writer.write(conn.data_to_send())
-        while data := await reader.read(65536):
-            for event in conn.receive_data(data):
-                if isinstance(event, h2.events.RequestReceived):
-                    sid = event.stream_id or 0
-                    conn.send_headers(sid, [(":status", "200")])
-                    conn.send_data(sid, b"\x81\x05hello" + b"\x88\x02\x03\xe8", end_stream=True)
-                    conn.reset_stream(sid, error_code=8)
-            writer.write(conn.data_to_send())
-        writer.close()
+        try:
+            while data := await reader.read(65536):
+                for event in conn.receive_data(data):
+                    if isinstance(event, h2.events.RequestReceived):
+                        sid = event.stream_id or 0
+                        conn.send_headers(sid, [(":status", "200")])
+                        conn.send_data(sid, b"\x81\x05hello" + b"\x88\x02\x03\xe8", end_stream=True)
+                        conn.reset_stream(sid, error_code=8)
+                writer.write(conn.data_to_send())
+        except (ConnectionError, h2.exceptions.ProtocolError):
+            pass
+        finally:
+            writer.close()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     try:
