@@ -36,13 +36,52 @@ QUIET_BEFORE_CLOSE = 0.3
 _VERSION = f"aiohttp_ws {__version__} ({'compiled' if HAS_EXTENSIONS else 'pure-Python'} hot path)"
 
 
+class _Version(argparse.Action):
+    """``--version``, reported lazily (it looks at the event loop and extras)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        print(_version_report())
+        parser.exit()
+
+
+def _version_report() -> str:
+    """``--version``: the version, whether the compiled path is live, the
+    Python and the event loop this process would run (uvloop if the policy
+    says so), and whether the optional extras are importable."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop_name = f"{type(loop).__module__}.{type(loop).__name__}"
+    finally:
+        loop.close()
+    extras = []
+    for extra, module in (("http2", "h2"), ("socks", "python_socks"), ("anyio", "anyio")):
+        try:
+            __import__(module)
+        except ImportError:
+            continue
+        extras.append(extra)
+    return (
+        f"{_VERSION}\nPython {sys.version.split()[0]} ({sys.implementation.name}), event loop {loop_name}\n"
+        f"extras: {', '.join(extras) or 'none'}"
+    )
+
+
 def _ms(start: float) -> str:
     return f"{(time.perf_counter() - start) * 1000:.2f} ms"
 
 
-def describe(msg: WSMessage, preview: int = 32) -> str:
-    """One line for a received message; binary as length plus hex preview."""
+def describe(msg: WSMessage, preview: int = 32, pretty_json: bool = False) -> str:
+    """One line for a received message; binary as length plus hex preview.
+    With *pretty_json*, a TEXT message that is JSON is shown indented (several lines)."""
     if msg.tp is WSMsgType.TEXT:
+        if pretty_json:
+            try:
+                return "json " + json.dumps(json.loads(msg.data), indent=2, ensure_ascii=False)
+            except ValueError:
+                pass  # not JSON: shown as text
         return f"text {msg.data!r}"
     if msg.tp is WSMsgType.BINARY:
         data: bytes = msg.data
@@ -161,7 +200,9 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | Non
     threading.Thread(target=reader, name="aiohttp_ws-stdin", daemon=True).start()
 
 
-async def _printer(ws: ClientWebSocketResponse[Any], state: dict[str, float], terminal: Terminal) -> bool:
+async def _printer(
+    ws: ClientWebSocketResponse[Any], state: dict[str, float], terminal: Terminal, pretty_json: bool = False
+) -> bool:
     """Print what arrives until the end; whether that end was an ERROR it printed."""
     while True:
         msg = await ws.receive()
@@ -170,7 +211,7 @@ async def _printer(ws: ClientWebSocketResponse[Any], state: dict[str, float], te
         if msg.tp is WSMsgType.CLOSED:
             return False
         state["last"] = time.monotonic()
-        terminal.show(f"< {describe(msg)}")
+        terminal.show(f"< {describe(msg, pretty_json=pretty_json)}")
         if msg.tp is WSMsgType.PING:  # --show-ping-pong: autoping is off, answer here
             try:
                 await ws.pong(msg.data)
@@ -206,7 +247,7 @@ async def interactive(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         state = {"last": time.monotonic()}
         terminal = Terminal()
-        printer = loop.create_task(_printer(ws, state, terminal))
+        printer = loop.create_task(_printer(ws, state, terminal, args.json))
         lines: asyncio.Queue[str | None] = asyncio.Queue()
         _stdin_lines(loop, lines, terminal)
         # Ctrl-C (and SIGTERM) close with 1000 like the end of input, without
@@ -325,11 +366,23 @@ async def serve_forever(
     max_msg_size: int = 4 * 1024 * 1024,
     max_fragments: int = 4096,
     http2: bool = False,
+    protocols: Sequence[str] = (),
+    heartbeat: float | None = None,
+    cert: str | None = None,
+    key: str | None = None,
 ) -> int:
-    """``serve``: the echo server on its own until interrupted."""
-    options = {"compress": compress, "max_msg_size": max_msg_size, "max_fragments": max_fragments, "http2": http2}
+    """``serve``: the echo server on its own until interrupted; with *cert*
+    (PEM, and *key* unless the file holds it) over TLS (``wss://``)."""
+    options: dict[str, Any] = {
+        "compress": compress, "max_msg_size": max_msg_size, "max_fragments": max_fragments, "http2": http2,
+        "protocols": tuple(protocols), "heartbeat": heartbeat,
+    }
+    if cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        options["ssl"] = context
     async with serve(_logged_echo, host, port, **options) as server:
-        print(f"echo server listening on ws://{host}:{server.port}/", flush=True)
+        print(f"echo server listening on {'wss' if cert else 'ws'}://{host}:{server.port}/", flush=True)
         # SIGTERM and Ctrl-C close every client with 1001 (going away), then exit 0.
         await server.serve_forever(stop_signals=(signal.SIGTERM, signal.SIGINT))
     return 0
@@ -351,13 +404,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         parser.add_argument("--max-msg-size", type=int, default=4 * 1024 * 1024, help="bytes, 0 = no limit")
         parser.add_argument("--max-fragments", type=int, default=4096, help="frames per message, 0 = no limit")
         parser.add_argument("--http2", action="store_true",
-                            help="also serve WebSockets over HTTP/2 (RFC 8441, h2c prior knowledge)")
+                            help="also serve WebSockets over HTTP/2 (RFC 8441: h2c prior knowledge, ALPN h2 with --cert)")
+        parser.add_argument("--protocol", action="append", default=[],
+                            help="subprotocol to accept, in order of preference (repeatable)")
+        parser.add_argument("--heartbeat", type=float, default=None, help="ping each client after this many idle seconds")
+        parser.add_argument("--cert", metavar="FILE", help="serve TLS (wss://) with this certificate (PEM; may hold the key)")
+        parser.add_argument("--key", metavar="FILE", help="the certificate's private key (PEM)")
         args = parser.parse_args(argv[1:])
         args.command = "serve"
         return args
     parser = argparse.ArgumentParser(
         prog=prog,
-        usage=f"%(prog)s [URL] [options]\n       {prog} serve [--host H] [--port P] [--compress] [--max-msg-size N] [--max-fragments N] [--http2]",
+        usage=f"%(prog)s [URL] [options]\n       {prog} serve [--host H] [--port P] [--compress] [--max-msg-size N] [--max-fragments N] [--http2]\n                 [--protocol P] [--heartbeat S] [--cert FILE [--key FILE]]",
         description="Without URL: demo against the embedded echo server. With URL: interactive client. "
         "'serve' runs the echo server.",
     )
@@ -378,7 +436,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="WebSocket over HTTP/2 (RFC 8441) when a wss:// server offers it (ALPN h2)")
     parser.add_argument("--http2-prior-knowledge", dest="http2", action="store_const", const="prior-knowledge",
                         help="HTTP/2 without asking, also cleartext h2c for ws://")
-    parser.add_argument("--version", action="version", version=_VERSION)
+    parser.add_argument("--json", action="store_true", help="show JSON text messages pretty-printed")
+    parser.add_argument("--version", action=_Version, help="show the version, Python, event loop and extras; exit")
     args = parser.parse_args(argv)
     args.command = "client" if args.url else "demo"
     return args
@@ -390,7 +449,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return asyncio.run(serve_forever(args.host, args.port, compress=args.compress,
                                              max_msg_size=args.max_msg_size, max_fragments=args.max_fragments,
-                                             http2=args.http2))
+                                             http2=args.http2, protocols=args.protocol, heartbeat=args.heartbeat,
+                                             cert=args.cert, key=args.key))
         if args.command == "demo":
             return asyncio.run(demo())
         return asyncio.run(interactive(args))

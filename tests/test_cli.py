@@ -154,7 +154,10 @@ def test_version_says_which_hot_path_is_live(pure: bool) -> None:
     spec = importlib.util.find_spec("aiohttp_ws.sansio._frames_c")  # built as an extension here?
     built = spec is not None and str(spec.origin).endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
     live = "compiled" if built and not pure else "pure-Python"
-    assert done.stdout == f"aiohttp_ws {aiohttp_ws.__version__} ({live} hot path)\n"
+    first, python_line, extras = done.stdout.splitlines()
+    assert first == f"aiohttp_ws {aiohttp_ws.__version__} ({live} hot path)"
+    assert python_line.startswith(f"Python {sys.version.split()[0]} (cpython), event loop asyncio.")
+    assert extras.startswith("extras: ") and "http2" in extras  # the test extras include h2
 
 
 async def test_ctrl_c_closes_with_1000_and_exits_0(raw_server: Any) -> None:
@@ -351,6 +354,49 @@ async def test_serve_and_client_over_http2() -> None:
             assert ws.get_extra_info("http2")
             await ws.send_str("again")
             assert await ws.receive_str() == "again"
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def test_json_pretty_prints_json_messages_only(our_server: str) -> None:
+    code, out, err = await run(our_server, "--json", stdin=b'{"a": [1, 2], "b": "\\u00e9"}\nplain text\n')
+    assert code == 0, err
+    assert out.splitlines() == ['< json {', '  "a": [', '    1,', '    2', '  ],', '  "b": "\u00e9"', '}', "< text 'plain text'"]
+
+
+async def test_serve_with_tls_subprotocols_and_heartbeat(tmp_path: Any) -> None:
+    """serve --cert/--key listens on wss://, --protocol picks the subprotocol,
+    --heartbeat pings idle clients; the per-connection line says so."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiohttp_ws", "serve", "--port", "0", "--cert", str(tmp_path / "cert.pem"),
+        "--key", str(tmp_path / "key.pem"), "--protocol", "v2", "--protocol", "v1", "--heartbeat", "0.2",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
+        url = re.search(r"wss://127\.0\.0\.1:\d+/", line)
+        assert url is not None, line
+        context = ssl.create_default_context()
+        ca.configure_trust(context)
+        async with aiohttp_ws.ws_connect(url.group(0), ssl=context, protocols=["v1", "v2"], autoping=False) as ws:
+            assert ws.protocol == "v2"  # the server's order of preference
+            ping = await ws.receive(timeout=5)  # the server's heartbeat, seen with autoping off
+            assert ping.type is aiohttp_ws.WSMsgType.PING
+            await ws.pong(ping.data)
+            await ws.send_str("secure")
+            assert await ws.receive_str(timeout=5) == "secure"
+        connected = (await asyncio.wait_for(proc.stderr.readline(), 5)).decode()
+        assert "connected" in connected and "subprotocol: v2" in connected
     finally:
         proc.terminate()
         await proc.wait()
