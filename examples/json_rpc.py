@@ -35,7 +35,7 @@ async def slow_server(ws: ServerWebSocket) -> None:
 class Client:
     """Calls over one WebSocket; ``call()`` may run in many tasks at once."""
 
-    def __init__(self, ws: aiohttp_ws.ClientWebSocketResponse) -> None:
+    def __init__(self, ws: aiohttp_ws.ClientWebSocketResponse[bool]) -> None:
         self.ws = ws
         self.ids = itertools.count(1)
         self.pending: dict[int, asyncio.Future[Any]] = {}

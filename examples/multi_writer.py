@@ -18,7 +18,7 @@ WRITERS = 10
 MESSAGES = 100
 
 
-async def writer(ws: aiohttp_ws.ClientWebSocketResponse, name: int) -> None:
+async def writer(ws: aiohttp_ws.ClientWebSocketResponse[bool], name: int) -> None:
     for i in range(MESSAGES):
         await ws.send_json({"writer": name, "seq": i, "pad": "x" * (i * 10)})
 
