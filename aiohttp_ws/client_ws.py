@@ -151,7 +151,7 @@ class WebSocketBase(Generic[_DecodeText]):
 
     @property
     def close_code(self) -> int | None:
-        """The close code (RFC 6455 §7.1.5): the peer's (1005 for a close frame
+        """The close code, RFC 6455 §7.1.5 — the peer's (1005 for a close frame
         without one), the code of a failure (1002, 1007, 1009, ...), 1006 for an
         abnormal end; ``None`` while open. A registered code is the
         ``WSCloseCode`` member (``ws.close_code is WSCloseCode.OK``), others

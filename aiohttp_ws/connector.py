@@ -279,12 +279,12 @@ class BaseConnector:
 
     @property
     def limit(self) -> int:
-        """Most connections leased at once (0: no limit)."""
+        """The most connections leased at once, or 0 for no limit."""
         return self._limiter.limit
 
     @property
     def limit_per_host(self) -> int:
-        """Most connections per endpoint (0: no limit)."""
+        """The most connections per endpoint, or 0 for no limit."""
         return self._limiter.limit_per_host
 
     @property
@@ -653,7 +653,7 @@ class TCPConnector(BaseConnector):
 
     @property
     def family(self) -> int:
-        """The address family used (0: any)."""
+        """The address family used, ``socket.AF_INET``, ``AF_INET6`` or 0 for any."""
         return self._family
 
     @property

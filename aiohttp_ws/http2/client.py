@@ -53,7 +53,7 @@ class H2ClientConnection(H2Protocol):
 
     @property
     def usable(self) -> bool:
-        """New streams may open: neither GOAWAY nor the end of TCP yet."""
+        """Whether new streams may open (neither GOAWAY nor the end of TCP yet)."""
         return not self.going_away and not self.lost
 
     @property

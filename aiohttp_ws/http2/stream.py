@@ -49,7 +49,7 @@ class StreamTransport(asyncio.Transport):
         self.pending = bytearray()  # written, waiting for window
         self.end_wanted = False  # END_STREAM once pending is sent
         self._lose_on_end = False  # close() (not a half-close): the protocol is done once END_STREAM is out
-        #: Asked after each write: true once the WebSocket has written its
+        #: Asked after each write, true once the WebSocket has written its
         #: close frame, which then carries END_STREAM (nothing may follow it,
         #: RFC 6455 §5.5.1); the other direction stays open for the reply.
         self.last_write_probe: Callable[[], bool] | None = None

@@ -376,8 +376,9 @@ class DeflateCodec:
         else:
             self.local_bits, self.local_reset = params.server_max_window_bits, params.server_no_context_takeover
             self.remote_bits, self.remote_reset = params.client_max_window_bits, params.client_no_context_takeover
-        #: zlib cannot compress with an 8-bit window: then every message goes out
-        #: uncompressed, which RFC 7692 allows message by message.
+        #: Whether messages are compressed, false when zlib cannot compress with
+        #: an 8-bit window; then every message goes out uncompressed, which
+        #: RFC 7692 allows message by message.
         self.can_compress = self.local_bits >= 9
         self._compressor: zlib._Compress | None = None
         self._decompressor: zlib._Decompress | None = None

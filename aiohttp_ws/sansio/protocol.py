@@ -83,7 +83,7 @@ class WebSocketProtocol(Reassembly, FastPath):
         self.autoping = autoping
         self.autoclose = autoclose
         self.state = state
-        #: Close code: the peer's (1005 if its close frame had none), the code of
+        #: The close code, the peer's (1005 if its close frame had none), the code of
         #: a failure, or 1006 for a connection that ended without a close frame.
         self.close_code: int | None = None
         self.close_reason: str = ""

@@ -72,7 +72,7 @@ class Reassembly:
     codec: DeflateCodec | None
     _parser: FrameParser
 
-    #: Streamed receiving: a message that takes more than one frame (or is
+    #: Streamed receiving, for a message that takes more than one frame (or is
     #: compressed) comes as one CONTINUATION message per frame, ``data`` the
     #: frame's part (``str`` for text, decoded at fragment boundaries;
     #: ``bytes`` for binary, inflated) and ``extra`` ``(WSMsgType.TEXT or
