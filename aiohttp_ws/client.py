@@ -21,7 +21,7 @@ from .client_ws import ClientWebSocketResponse
 from .connection import DEFAULT_MAX_QUEUE_BYTES, WebSocketConnection
 from .connector import Connection, Http2Arg, SSLArg
 from .sansio.deflate import CompressArg, PerMessageDeflate, offers_from
-from .exceptions import ConnectionTimeoutError, HttpProcessingError, TooManyRedirects, WSServerHandshakeError
+from .exceptions import HttpProcessingError, TooManyRedirects, WSServerHandshakeError
 from .sansio.extended_connect import ExtendedConnectHandshake
 from .sansio.handshake import ClientHandshake
 from .sansio.http11 import MAX_BODY_SIZE, ResponseHead
@@ -416,30 +416,18 @@ class ClientSession(HttpMethods):
     ) -> tuple[StreamTransport, ResponseHead, ExtendedConnectHandshake] | Connection | None:
         from .http2.handshake import hop
 
-        got = await within(
-            deadline_after(self._timeout.connect),
-            hop(
-                self._connector,
-                url,
-                authority=_host_header(url, _SCHEMES[url.scheme][1]),
-                fields=fields,
-                protocols=protocols,
-                offers=offers,
-                ssl=route.ssl,
-                server_hostname=route.server_hostname,
-                timeout=self._timeout.sock_connect,
-                proxy=proxy.url if proxy else None,
-                proxy_auth=proxy.auth if proxy else None,
-                proxy_headers=proxy.headers if proxy else None,
-                info=info,
-                traces=traces,
-            ),
-            f"Connection to {url} timed out (ClientTimeout.connect)",
-            ConnectionTimeoutError,
+        handshake = ExtendedConnectHandshake(
+            scheme="https" if url.scheme == "wss" else "http",
+            authority=_host_header(url, _SCHEMES[url.scheme][1]),
+            path=url.raw_path_qs or "/",
+            protocols=protocols,
+            headers=fields.items(),
+            request_info=info,
+            extensions=offers,
         )
-        if isinstance(got, tuple):
-            self._cookie_jar.update_from_headers(got[1].headers.getall("Set-Cookie", []), url)
-        return got
+        via = self._dial(route, proxy, self._timeout, traces)
+        got = await self._http2_hop(url, self._timeout, hop(self._connector, url, handshake, via))
+        return (got[0], got[1], handshake) if isinstance(got, tuple) else got
 
     async def _error_body(self, conn: Connection | StreamTransport, head: ResponseHead) -> bytes:
         if not isinstance(conn, Connection):

@@ -15,7 +15,7 @@ import re
 import sys
 import warnings
 from types import TracebackType
-from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar, Union
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence, TypeVar, Union
 
 import attrs
 from multidict import CIMultiDict
@@ -27,7 +27,7 @@ from .tracing import Trace, TraceConfig, TraceRequestHeadersSentParams, send_all
 from ._options import _UNSET, session_timeout
 from .client_reqrep import DEFAULT_MAX_BODY_SIZE, ClientResponse
 from .client_ws import ClientWebSocketResponse
-from .connector import BaseConnector, Connection, Http2Arg, SSLArg, TCPConnector, check_http2
+from .connector import BaseConnector, Connection, Dial, Http2Arg, SSLArg, TCPConnector, check_http2
 from .sansio.cookiejar import CookieJar, CookiesArg
 from .exceptions import ConnectionTimeoutError, InvalidUrlClientError, NonHttpUrlClientError
 from .sansio.http11 import ResponseHead
@@ -37,6 +37,8 @@ from .proxy_env import proxy_from_env
 __all__ = ("SessionBase", "HeadersArg", "USER_AGENT")
 
 _S = TypeVar("_S", bound="SessionBase")
+_T = TypeVar("_T")
+
 
 HeadersArg = Union[Mapping[str, str], Iterable[tuple[str, str]], None]
 _SCHEMES = {"ws": (False, 80), "http": (False, 80), "wss": (True, 443), "https": (True, 443)}
@@ -381,6 +383,33 @@ class SessionBase:
             headers.extend(("Proxy-Authorization", v) for v in fields.popall("Proxy-Authorization"))
         return _Proxy(proxy_url, proxy_auth, headers)
 
+    def _dial(self, route: _Route, proxy: _Proxy | None, timeout: ClientTimeout, traces: tuple[Trace, ...]) -> Dial:
+        """How a hop reaches the origin: the connector arguments of *route*,
+        *proxy* and *timeout* (HTTP/1.1 and HTTP/2 alike)."""
+        return Dial(
+            ssl=route.ssl,
+            server_hostname=route.server_hostname,
+            timeout=timeout.sock_connect,
+            proxy=proxy.url if proxy else None,
+            proxy_auth=proxy.auth if proxy else None,
+            proxy_headers=proxy.headers if proxy else None,
+            traces=traces,
+        )
+
+    async def _http2_hop(self, url: URL, timeout: ClientTimeout, opening: Awaitable[_T]) -> _T:
+        """Await an HTTP/2 hop (``http2.handshake.hop``, ``http2.requests.request``)
+        within ``ClientTimeout.connect``, as ``_hop`` does its connect; the
+        Set-Cookie fields of the response it gives go into the jar."""
+        got = await within(
+            deadline_after(timeout.connect),
+            opening,
+            f"Connection to {url} timed out (ClientTimeout.connect)",
+            ConnectionTimeoutError,
+        )
+        if isinstance(got, tuple):
+            self._cookie_jar.update_from_headers(got[1].headers.getall("Set-Cookie", []), url)
+        return got
+
     async def _hop(
         self,
         url: URL,
@@ -407,14 +436,8 @@ class SessionBase:
                     url.raw_host,
                     url.port,
                     is_ssl=_SCHEMES[url.scheme][0],
-                    ssl=route.ssl,
-                    server_hostname=route.server_hostname,
-                    timeout=timeout.sock_connect,
-                    proxy=proxy.url if proxy else None,
-                    proxy_auth=proxy.auth if proxy else None,
-                    proxy_headers=proxy.headers if proxy else None,
                     reuse=reuse,
-                    traces=traces,
+                    **self._dial(route, proxy, timeout, traces).connect_options(),
                 ),
                 f"Connection to {url} timed out (ClientTimeout.connect)",
                 ConnectionTimeoutError,

@@ -20,7 +20,7 @@ from .tracing import (
 )
 from .client_reqrep import BodySource, ClientResponse, DataArg, encode_body
 from .connector import Http2Arg, SSLArg
-from .exceptions import ConnectionTimeoutError, TooManyRedirects
+from .exceptions import TooManyRedirects
 from .sansio.http11 import ResponseHead, serialize_request
 from .models import BasicAuth, ClientTimeout, RequestInfo
 from .sansio.redirects import REDIRECT_STATUSES, follow, origin, redirect_method
@@ -184,21 +184,10 @@ class HttpMethods(SessionBase):
         if _uses_http2(http2, url, method, websocket=False):
             from .http2.requests import request as h2_request
 
-            assert url.raw_host is not None
-            got = await within(
-                deadline_after(timeout.connect),
-                h2_request(
-                    self._connector, url, method, fields, body,
-                    authority=_host_header(url, _SCHEMES[url.scheme][1]),
-                    ssl=route.ssl, server_hostname=route.server_hostname, timeout=timeout.sock_connect,
-                    proxy=proxy.url if proxy else None, proxy_auth=proxy.auth if proxy else None,
-                    proxy_headers=proxy.headers if proxy else None, traces=traces,
-                ),
-                f"Connection to {url} timed out (ClientTimeout.connect)",
-                ConnectionTimeoutError,
-            )
+            authority = _host_header(url, _SCHEMES[url.scheme][1])
+            via = self._dial(route, proxy, timeout, traces)
+            got = await self._http2_hop(url, timeout, h2_request(self._connector, url, method, fields, body, authority, via))
             if isinstance(got, tuple):
-                self._cookie_jar.update_from_headers(got[1].headers.getall("Set-Cookie", []), url)
                 return got
             conn = got
         return await self._hop(url, request, route, proxy, timeout, reuse=True, traces=traces, info=info, conn=conn)

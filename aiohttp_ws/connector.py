@@ -50,7 +50,7 @@ __all__ = (
     "ClientConnectorCertificateError",
     "ClientConnectorSSLError",
     "SSLArg",
-    "Fingerprint", "ConnectionKey", "Connection", "BaseConnector", "TCPConnector", "UnixConnector")
+    "Fingerprint", "ConnectionKey", "Dial", "Connection", "BaseConnector", "TCPConnector", "UnixConnector")
 
 
 class Fingerprint:
@@ -105,6 +105,33 @@ class ConnectionKey:
     server_hostname: str | None = None
     #: The connection is for HTTP/2 (ALPN ``h2`` offered, or prior knowledge).
     http2: bool = False
+
+
+@attrs.frozen
+class Dial:
+    """How to reach an origin: the arguments of ``BaseConnector.connect`` other
+    than the address (TLS choice, the connect timeout in seconds, the proxy,
+    the traces), as a session's hop works them out for HTTP/1.1 and HTTP/2."""
+
+    ssl: SSLArg | None = None
+    server_hostname: str | None = None
+    timeout: float | None = None
+    proxy: URL | None = None
+    proxy_auth: BasicAuth | None = None
+    proxy_headers: CIMultiDict[str] | None = None
+    traces: tuple[Trace, ...] = ()
+
+    def connect_options(self) -> dict[str, Any]:
+        """These as keyword arguments of ``BaseConnector.connect``."""
+        return {
+            "ssl": self.ssl,
+            "server_hostname": self.server_hostname,
+            "timeout": self.timeout,
+            "proxy": self.proxy,
+            "proxy_auth": self.proxy_auth,
+            "proxy_headers": self.proxy_headers,
+            "traces": self.traces,
+        }
 
 
 class Connection:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any, AsyncIterator, Callable
 
 import aiohttp
@@ -13,28 +12,11 @@ import aiohttp_ws
 from aiohttp_ws.asgi import AsgiWebSocket, websocket_app
 from aiohttp_ws.server import Accept, Refuse, UpgradeRequest
 
+from .ports import free_port, wait_listening
+
 uvicorn = pytest.importorskip("uvicorn")
 hypercorn_asyncio = pytest.importorskip("hypercorn.asyncio")
 hypercorn_config = pytest.importorskip("hypercorn.config")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def wait_listening(port: int) -> None:
-    for _ in range(500):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.01)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    raise RuntimeError("server did not start")
 
 
 async def run_uvicorn(app: Any) -> AsyncIterator[int]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import pathlib
-import socket
 import ssl
 import subprocess
 import sys
@@ -18,17 +17,11 @@ import trustme
 import aiohttp_ws
 
 from .http_peer import HttpPeer, running_peer
+from .ports import free_port
 
 # pproxy picks uvloop when it is installed and then fails on uvloop's
 # get_event_loop; it runs on asyncio's own loop here.
 LAUNCH = "import sys; sys.modules['uvloop'] = None; from pproxy.server import main; sys.argv[0] = 'pproxy'; main()"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Proxy:

@@ -224,8 +224,12 @@ class H2Protocol(asyncio.Protocol):
                 if window <= 0:
                     self._waiting[sid] = stream
                     break
-                chunk = bytes(pending[:window])
-                del pending[:window]
+                if len(pending) <= window:  # the usual case: all of it, no slice and shift
+                    chunk = bytes(pending)
+                    pending.clear()
+                else:
+                    chunk = bytes(pending[:window])
+                    del pending[:window]
                 last = ending and not pending  # END_STREAM on the last DATA frame
                 h2conn.send_data(sid, chunk, end_stream=last)
                 if last:

@@ -1,4 +1,4 @@
-"""Getting an HTTP/2 connection for a WebSocket from a connector.
+"""Getting an HTTP/2 connection, and a stream on it, from a connector.
 
 ``connect`` returns a pooled ``H2ClientConnection`` with a stream slot
 reserved, opening one if needed (TCP, proxy tunnel and TLS by the connector,
@@ -12,20 +12,17 @@ upgrade then goes on that connection: no second handshake). The connector's
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from yarl import URL
 
 from .._deadline import bounded, deadline_after
-from ..connector import BaseConnector, Connection, ConnectionKey, SSLArg
-from ..models import BasicAuth
-from ..tracing import Trace
+from ..connector import BaseConnector, Connection, ConnectionKey, Dial
+from ..sansio.http11 import ResponseHead
 from .client import H2ClientConnection, H2Pool
+from .connection import StreamResetError
+from .stream import StreamTransport
 
-if TYPE_CHECKING:
-    from multidict import CIMultiDict
-
-__all__ = ("connect", "pool_of", "SETTINGS_TIMEOUT")
+__all__ = ("Dial", "connect", "open_stream", "key_for", "pool_of", "SETTINGS_TIMEOUT")
 
 #: Seconds to wait for the server's first SETTINGS frame (RFC 9113 §3.4)
 #: before deciding the server does not speak HTTP/2 and falling back.
@@ -40,46 +37,56 @@ def pool_of(connector: BaseConnector) -> H2Pool[ConnectionKey]:
     return pool
 
 
-async def connect(
-    connector: BaseConnector,
-    host: str,
-    port: int,
-    *,
-    is_ssl: bool,
-    ssl: SSLArg | None = None,
-    server_hostname: str | None = None,
-    timeout: float | None = None,
-    proxy: URL | None = None,
-    proxy_auth: BasicAuth | None = None,
-    proxy_headers: CIMultiDict[str] | None = None,
-    traces: tuple[Trace, ...] = (),
-) -> H2ClientConnection | Connection | None:
-    """An HTTP/2 connection to *host*:*port* with a stream slot reserved, the
+def key_for(connector: BaseConnector, url: URL, via: Dial) -> ConnectionKey:
+    """The pool key of *url*'s origin reached *via*."""
+    assert url.raw_host is not None and url.port is not None
+    return connector.key_for(
+        url.raw_host, url.port, is_ssl=_is_ssl(url), ssl=via.ssl, proxy=via.proxy, server_hostname=via.server_hostname, http2=True
+    )
+
+
+def _is_ssl(url: URL) -> bool:
+    return url.scheme in ("wss", "https")
+
+
+async def connect(connector: BaseConnector, url: URL, via: Dial) -> H2ClientConnection | Connection | None:
+    """An HTTP/2 connection to *url*'s origin with a stream slot reserved, the
     HTTP/1.1 connection TLS negotiated instead, or ``None`` (use HTTP/1.1 on
     a new connection). Raises what ``BaseConnector.connect`` raises."""
     if connector.closed:
         raise RuntimeError("Connector is closed.")
+    assert url.raw_host is not None and url.port is not None
+    host, port = url.raw_host, url.port
     pool = pool_of(connector)
-    key = connector.key_for(host, port, is_ssl=is_ssl, ssl=ssl, proxy=proxy, server_hostname=server_hostname, http2=True)
+    key = key_for(connector, url, via)
 
     async def open_one() -> H2ClientConnection | Connection | None:
-        conn = await connector.connect(
-            host,
-            port,
-            is_ssl=is_ssl,
-            ssl=ssl,
-            server_hostname=server_hostname,
-            timeout=timeout,
-            proxy=proxy,
-            proxy_auth=proxy_auth,
-            proxy_headers=proxy_headers,
-            traces=traces,
-            http2=True,
-        )
+        conn = await connector.connect(host, port, is_ssl=key.is_ssl, http2=True, **via.connect_options())
         return await _take_over(connector, pool, key, conn)
 
     result: H2ClientConnection | Connection | None = await pool.get(key, open_one)
     return result
+
+
+async def open_stream(
+    connector: BaseConnector, url: URL, headers: list[tuple[str, str]], via: Dial, *, body: bytes | None = None
+) -> tuple[StreamTransport, ResponseHead] | Connection | None:
+    """A stream to *url*'s origin opened with *headers* (and *body*, as
+    ``H2ClientConnection.open_stream`` takes it) and its response head; or
+    what ``connect`` gave instead (HTTP/1.1). A stream refused by a GOAWAY
+    that raced with it is retried once on a new connection; any other reset
+    raises ``StreamResetError``."""
+    retried = False
+    while True:
+        conn = await connect(connector, url, via)
+        if conn is None or isinstance(conn, Connection):
+            return conn
+        try:
+            return await conn.open_stream(headers, reserved=True, body=body)
+        except StreamResetError:
+            if conn.usable or retried:
+                raise
+            retried = True
 
 
 async def _take_over(

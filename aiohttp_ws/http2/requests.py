@@ -11,22 +11,17 @@ body and returns the response head with a ``StreamLeg``, which
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
 from multidict import CIMultiDict
 from yarl import URL
 
-from ..connector import BaseConnector, Connection, SSLArg
+from ..connector import BaseConnector, Connection
 from ..exceptions import ClientPayloadError
-from ..models import BasicAuth
 from ..sansio.extended_connect import CONNECTION_SPECIFIC
 from ..sansio.http11 import ResponseHead
-from ..tracing import Trace
 from . import dial
-from .connection import StreamResetError
 from .stream import StreamTransport
 
-__all__ = ("request", "StreamLeg", "request_fields")
+__all__ = ("request", "StreamLeg", "StreamBody", "request_fields")
 
 
 def request_fields(method: str, scheme: str, authority: str, path: str, fields: CIMultiDict[str]) -> list[tuple[str, str]]:
@@ -45,21 +40,20 @@ def request_fields(method: str, scheme: str, authority: str, path: str, fields: 
     return [(":method", method), (":scheme", scheme), (":authority", authority), (":path", path or "/"), *out]
 
 
-class _Body(asyncio.Protocol):
-    """The stream's DATA, up to a limit, until END_STREAM."""
+class StreamBody(asyncio.Protocol):
+    """A stream's DATA until END_STREAM, a reset, or more than a limit."""
 
     def __init__(self) -> None:
         self.data = bytearray()
-        self.limit = 0
+        self.limit = 0  # bytes; 0 until wait() sets it
         self.over = False
         self.done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
 
     def data_received(self, data: bytes) -> None:
-        if self.limit and len(self.data) + len(data) > self.limit:
+        self.data += data
+        if self.limit and len(self.data) > self.limit:
             self.over = True
             self._finish(None)
-            return
-        self.data += data
 
     def eof_received(self) -> bool | None:
         self._finish(None)
@@ -72,6 +66,15 @@ class _Body(asyncio.Protocol):
         if not self.done.done():
             self.done.set_result(exc)
 
+    async def wait(self, limit: int) -> BaseException | None:
+        """Wait for the end, or until more than *limit* bytes arrived
+        (``over``); the stream's error if it was reset, else ``None``."""
+        self.limit = limit
+        if len(self.data) > limit:
+            self.over = True
+            return None
+        return await self.done
+
     async def read_full_body(self, head: ResponseHead, *, limit: int, method: str = "GET") -> tuple[bytes, bool]:
         """``HttpHeadProtocol.read_full_body`` for a stream: the whole body and
         ``True`` (the connection is never spent by one response). Raises
@@ -79,10 +82,7 @@ class _Body(asyncio.Protocol):
         declared = head.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise ClientPayloadError(f"Response body of {declared} bytes is larger than {limit} bytes")
-        self.limit = limit
-        if len(self.data) > limit:
-            self.over = True
-        exc = None if self.over else await self.done
+        exc = await self.wait(limit)
         if self.over:
             raise ClientPayloadError(f"Response body is larger than {limit} bytes")
         if exc is not None:
@@ -92,24 +92,19 @@ class _Body(asyncio.Protocol):
 
 class StreamLeg:
     """What ``ClientResponse`` holds for a response on a stream: ``protocol``
-    reads the body; ``reuse()`` and ``close()`` end the stream (the HTTP/2
-    connection stays with its pool)."""
+    reads the body; ``reuse()`` and ``close()`` end the stream unless both
+    sides already did (the HTTP/2 connection stays with its pool)."""
 
     def __init__(self, stream: StreamTransport) -> None:
         self.stream = stream
-        self.protocol = _Body()
+        self.protocol = StreamBody()
         stream.attach(self.protocol)
-
-    def reuse(self) -> None:
-        if not self.stream.ended_remote:
-            self.stream.abort()
 
     def close(self) -> None:
         if not (self.stream.ended_remote and self.stream.ended_local):
             self.stream.abort()
 
-    def release(self) -> None:
-        self.close()
+    reuse = close
 
 
 async def request(
@@ -118,46 +113,16 @@ async def request(
     method: str,
     fields: CIMultiDict[str],
     body: bytes | None,
-    *,
     authority: str,
-    ssl: SSLArg | None,
-    server_hostname: str | None,
-    timeout: float | None,
-    proxy: URL | None,
-    proxy_auth: BasicAuth | None,
-    proxy_headers: CIMultiDict[str] | None,
-    traces: tuple[Trace, ...] = (),
+    via: dial.Dial,
 ) -> tuple[StreamLeg, ResponseHead] | Connection | None:
-    """Send one request on the origin's HTTP/2 connection. Returns the
-    response head and its ``StreamLeg``; or the HTTP/1.1 connection TLS
-    negotiated, or ``None`` (use HTTP/1.1), as ``dial.connect`` decides. A
-    stream that the connection's GOAWAY refused is retried once on a new
-    connection; a reset stream raises ``ClientConnectionResetError``-like
-    ``StreamResetError``."""
-    assert url.raw_host is not None and url.port is not None
-    is_ssl = url.scheme in ("https", "wss")
-    headers = request_fields(method, "https" if is_ssl else "http", authority, url.raw_path_qs or "/", fields)
-    for attempt in (1, 2):
-        conn: Any = await dial.connect(
-            connector,
-            url.raw_host,
-            url.port,
-            is_ssl=is_ssl,
-            ssl=ssl,
-            server_hostname=server_hostname,
-            timeout=timeout,
-            proxy=proxy,
-            proxy_auth=proxy_auth,
-            proxy_headers=proxy_headers,
-            traces=traces,
-        )
-        if conn is None or isinstance(conn, Connection):
-            return conn
-        try:
-            stream, head = await conn.open_stream(headers, reserved=True, body=body or b"")
-        except StreamResetError:
-            if not conn.usable and attempt == 1:
-                continue
-            raise
-        return StreamLeg(stream), head
-    return None
+    """Send one request on the origin's HTTP/2 connection (``dial.open_stream``).
+    Returns the response head and its ``StreamLeg``; or the HTTP/1.1
+    connection TLS negotiated, or ``None`` (use HTTP/1.1). A reset stream
+    raises ``StreamResetError`` (a ``ConnectionResetError``)."""
+    scheme = "https" if url.scheme in ("https", "wss") else "http"
+    headers = request_fields(method, scheme, authority, url.raw_path_qs or "/", fields)
+    got = await dial.open_stream(connector, url, headers, via, body=body or b"")
+    if isinstance(got, tuple):
+        return StreamLeg(got[0]), got[1]
+    return got

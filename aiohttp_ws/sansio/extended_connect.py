@@ -19,11 +19,10 @@ from typing import Iterable, Sequence
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..exceptions import WSServerHandshakeError
 from ..models import RequestInfo
-from .deflate import DeflateParams, NegotiationError, PerMessageDeflate, format_offers, negotiate_client, negotiate_server
-from .handshake import HandshakeRejected, offered_protocols
-from .http11 import RequestHead, ResponseHead, is_token
+from .deflate import DeflateParams, PerMessageDeflate, format_offers
+from .handshake import ClientNegotiation, HandshakeRejected, server_choices
+from .http11 import RequestHead, ResponseHead
 
 __all__ = (
     "CONNECTION_SPECIFIC",
@@ -63,7 +62,7 @@ def request_head(headers: Iterable[tuple[str, str]]) -> RequestHead:
     return RequestHead(pseudo.get(":method", ""), pseudo.get(":path", ""), (2, 0), CIMultiDictProxy(fields))
 
 
-class ExtendedConnectHandshake:
+class ExtendedConnectHandshake(ClientNegotiation):
     """The client's side of RFC 8441 §4-5: one extended CONNECT request and
     the check of its answer.
 
@@ -96,13 +95,7 @@ class ExtendedConnectHandshake:
         request_info: RequestInfo | None = None,
         extensions: Sequence[PerMessageDeflate] = (),
     ) -> None:
-        self.protocols = (protocols,) if isinstance(protocols, str) else tuple(protocols)
-        for protocol in self.protocols:
-            if not isinstance(protocol, str) or not is_token(protocol):
-                raise ValueError(f"subprotocol {protocol!r} is not a token (RFC 6455 §4.1, RFC 9110 §5.6.2)")
-        self.request_info = request_info
-        self.extensions = tuple(extensions)
-        self.deflate: DeflateParams | None = None
+        super().__init__(protocols, request_info, extensions)
         fields: list[tuple[str, str]] = []
         version = "13"
         for name, value in headers:
@@ -127,9 +120,6 @@ class ExtendedConnectHandshake:
             self.headers.append(("sec-websocket-extensions", format_offers(self.extensions)))
         self.headers.extend(fields)
 
-    def _error(self, head: ResponseHead, message: str) -> WSServerHandshakeError:
-        return WSServerHandshakeError(self.request_info, status=head.status, message=message, headers=head.headers)
-
     def process_response(self, head: ResponseHead) -> str | None:
         """Check the answer (RFC 8441 §5: a 2xx status opens the WebSocket)
         and return the chosen subprotocol or ``None``.
@@ -141,17 +131,7 @@ class ExtendedConnectHandshake:
         """
         if not 200 <= head.status < 300:
             raise self._error(head, head.reason or "Invalid response status")
-        try:
-            self.deflate = negotiate_client(self.extensions, head.headers.getall("Sec-WebSocket-Extensions", []))
-        except NegotiationError as exc:
-            raise self._error(head, f"Invalid Sec-WebSocket-Extensions: {exc}") from exc
-        values = head.headers.getall("Sec-WebSocket-Protocol", [])
-        if not values:
-            return None
-        chosen = [t.strip() for v in values for t in v.split(",")]
-        if len(chosen) != 1 or chosen[0] not in self.protocols:
-            raise self._error(head, f"Server chose a subprotocol the client did not offer: {values!r}")
-        return chosen[0]
+        return self._negotiate(head)
 
 
 def process_extended_connect(
@@ -171,15 +151,7 @@ def process_extended_connect(
     headers = head.headers
     if headers.getall("Sec-WebSocket-Version", []) != ["13"]:
         raise HandshakeRejected(426, "Upgrade Required", "unsupported Sec-WebSocket-Version", [("sec-websocket-version", "13")])
-    offered = offered_protocols(headers)
-    chosen = next((p for p in protocols if p in offered), None)
-    params = None
-    if deflate is not None:
-        try:
-            params = negotiate_server(headers.getall("Sec-WebSocket-Extensions", []), deflate)
-        except NegotiationError as exc:
-            raise HandshakeRejected(400, "Bad Request", f"invalid Sec-WebSocket-Extensions: {exc}") from exc
-    return chosen, params
+    return server_choices(headers, protocols, deflate)
 
 
 def accept_headers(

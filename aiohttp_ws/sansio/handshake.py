@@ -25,6 +25,7 @@ __all__ = (
     "generate_key",
     "accept_key",
     "header_tokens",
+    "ClientNegotiation",
     "ClientHandshake",
     "HandshakeRejected",
     "process_request",
@@ -32,6 +33,7 @@ __all__ = (
     "reject_response",
     "refusal_response",
     "offered_protocols",
+    "server_choices",
 )
 
 #: RFC 6455 §1.3: appended to Sec-WebSocket-Key before hashing.
@@ -55,7 +57,51 @@ def header_tokens(headers: CIMultiDictProxy[str] | CIMultiDict[str], name: str) 
     return [t.strip().lower() for v in headers.getall(name, []) for t in v.split(",") if t.strip()]
 
 
-class ClientHandshake:
+class ClientNegotiation:
+    """What the client offers and checks in any opening handshake (HTTP/1.1
+    upgrade or RFC 8441 extended CONNECT): the subprotocols (RFC 9110 tokens,
+    else ``ValueError``), the permessage-deflate offers, and the answer's
+    choice of both. ``deflate`` holds the negotiated parameters afterwards."""
+
+    def __init__(
+        self,
+        protocols: Sequence[str] = (),
+        request_info: RequestInfo | None = None,
+        extensions: Sequence[PerMessageDeflate] = (),
+    ) -> None:
+        # A bare string is one subprotocol, not its characters.
+        self.protocols = (protocols,) if isinstance(protocols, str) else tuple(protocols)
+        for protocol in self.protocols:
+            if not isinstance(protocol, str) or not is_token(protocol):
+                raise ValueError(f"subprotocol {protocol!r} is not a token (RFC 6455 §4.1, RFC 9110 §5.6.2)")
+        self.request_info = request_info
+        self.extensions = tuple(extensions)
+        self.deflate: DeflateParams | None = None
+
+    def _error(self, head: ResponseHead, message: str) -> WSServerHandshakeError:
+        return WSServerHandshakeError(
+            self.request_info, status=head.status, message=message, headers=head.headers
+        )
+
+    def _negotiate(self, head: ResponseHead) -> str | None:
+        """The extension (into ``deflate``) and the subprotocol the answer
+        chose; ``WSServerHandshakeError`` for an extension response that does
+        not fit our offers (RFC 7692 §5, §7.1) or a subprotocol we did not
+        offer (or several)."""
+        try:
+            self.deflate = negotiate_client(self.extensions, head.headers.getall("Sec-WebSocket-Extensions", []))
+        except NegotiationError as exc:
+            raise self._error(head, f"Invalid Sec-WebSocket-Extensions: {exc}") from exc
+        values = head.headers.getall("Sec-WebSocket-Protocol", [])
+        if not values:
+            return None
+        chosen = [t.strip() for v in values for t in v.split(",")]
+        if len(chosen) != 1 or chosen[0] not in self.protocols:
+            raise self._error(head, f"Server chose a subprotocol the client did not offer: {values!r}")
+        return chosen[0]
+
+
+class ClientHandshake(ClientNegotiation):
     """The client's side: one upgrade request and the check of its answer.
 
     Args:
@@ -84,15 +130,8 @@ class ClientHandshake:
         key: str | None = None,
         extensions: Sequence[PerMessageDeflate] = (),
     ) -> None:
+        super().__init__(protocols, request_info, extensions)
         self.key = key or generate_key()
-        # A bare string is one subprotocol, not its characters.
-        self.protocols = (protocols,) if isinstance(protocols, str) else tuple(protocols)
-        for protocol in self.protocols:
-            if not isinstance(protocol, str) or not is_token(protocol):
-                raise ValueError(f"subprotocol {protocol!r} is not a token (RFC 6455 §4.1, RFC 9110 §5.6.2)")
-        self.request_info = request_info
-        self.extensions = tuple(extensions)
-        self.deflate: DeflateParams | None = None
         fields: CIMultiDict[str] = CIMultiDict(headers)
         # As aiohttp: the caller's Host, Upgrade, Connection and
         # Sec-WebSocket-Version win; the key is always fresh (RFC 6455 §4.1).
@@ -107,11 +146,6 @@ class ClientHandshake:
             fields["Sec-WebSocket-Extensions"] = format_offers(self.extensions)
         self.headers = CIMultiDictProxy(fields)
         self.request = serialize_request(method, target, fields.items())
-
-    def _error(self, head: ResponseHead, message: str) -> WSServerHandshakeError:
-        return WSServerHandshakeError(
-            self.request_info, status=head.status, message=message, headers=head.headers
-        )
 
     def process_response(self, head: ResponseHead) -> str | None:
         """Check a 101 response (RFC 6455 §4.1, client steps 1-6) and return the
@@ -135,20 +169,7 @@ class ClientHandshake:
         accepts = head.headers.getall("Sec-WebSocket-Accept", [])
         if len(accepts) != 1 or accepts[0].strip() != accept_key(self.key):
             raise self._error(head, "Invalid Sec-WebSocket-Accept header")
-        try:
-            self.deflate = negotiate_client(self.extensions, head.headers.getall("Sec-WebSocket-Extensions", []))
-        except NegotiationError as exc:
-            raise self._error(head, f"Invalid Sec-WebSocket-Extensions: {exc}") from exc
-        return self._chosen_protocol(head)
-
-    def _chosen_protocol(self, head: ResponseHead) -> str | None:
-        values = head.headers.getall("Sec-WebSocket-Protocol", [])
-        if not values:
-            return None
-        chosen = [t.strip() for v in values for t in v.split(",")]
-        if len(chosen) != 1 or chosen[0] not in self.protocols:
-            raise self._error(head, f"Server chose a subprotocol the client did not offer: {values!r}")
-        return chosen[0]
+        return self._negotiate(head)
 
 
 class HandshakeRejected(Exception):
@@ -192,6 +213,16 @@ def process_request(
     keys = headers.getall("Sec-WebSocket-Key", [])
     if len(keys) != 1 or not _valid_key(keys[0]):
         raise HandshakeRejected(400, "Bad Request", "invalid Sec-WebSocket-Key")
+    return (keys[0].strip(), *server_choices(headers, protocols, deflate))
+
+
+def server_choices(
+    headers: CIMultiDictProxy[str], protocols: Sequence[str], deflate: PerMessageDeflate | None
+) -> tuple[str | None, DeflateParams | None]:
+    """The server's picks from a request in any opening handshake: the first
+    of its *protocols* the client offered (or ``None``), and with *deflate*
+    the first acceptable permessage-deflate offer (RFC 7692 §5). Raises
+    ``HandshakeRejected`` 400 for an unusable ``Sec-WebSocket-Extensions``."""
     offered = offered_protocols(headers)
     chosen = next((p for p in protocols if p in offered), None)
     params = None
@@ -200,7 +231,7 @@ def process_request(
             params = negotiate_server(headers.getall("Sec-WebSocket-Extensions", []), deflate)
         except NegotiationError as exc:
             raise HandshakeRejected(400, "Bad Request", f"invalid Sec-WebSocket-Extensions: {exc}") from exc
-    return keys[0].strip(), chosen, params
+    return chosen, params
 
 
 def offered_protocols(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> list[str]:

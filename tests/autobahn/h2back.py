@@ -24,60 +24,26 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
+from .h2relay import Relay, send_data
+
 WINDOW = 16 * 1024 * 1024
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-class H2Back:
+class H2Back(Relay):
     """``start()`` listens on 127.0.0.1 for HTTP/1.1; ``port`` is where to connect."""
 
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
-        self.upstream = (upstream_host, upstream_port)
-        self.server: asyncio.Server | None = None
+        super().__init__(upstream_host, upstream_port)
         self.streams_opened = 0
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._handlers: set[asyncio.Task[Any]] = set()
 
-    @property
-    def port(self) -> int:
-        assert self.server is not None
-        return int(self.server.sockets[0].getsockname()[1])
-
-    async def start(self) -> H2Back:
-        self.server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
-        return self
-
-    async def stop(self) -> None:
-        if self.server is not None:
-            self.server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        if self._handlers:
-            await asyncio.wait(set(self._handlers), timeout=5)
-        if self.server is not None:
-            await self.server.wait_closed()
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        self._writers.add(writer)
-        try:
-            await self._relay(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError, h2.exceptions.ProtocolError):
-            pass
-        finally:
-            writer.transport.abort()
-            self._writers.discard(writer)
-            self._handlers.discard(task)
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
         request_line, *lines = head.split("\r\n")
         path = request_line.split()[1]
         fields = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines if ":" in line)}
         up_reader, up_writer = await asyncio.open_connection(*self.upstream)
-        self._writers.add(up_writer)
+        self.track(up_writer)
         conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         conn.local_settings = h2.settings.Settings(
             client=True, initial_values={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: WINDOW}
@@ -140,21 +106,9 @@ class H2Back:
             out += [f"{k}: {answer[k]}" for k in ("sec-websocket-protocol", "sec-websocket-extensions") if k in answer]
             writer.write(("\r\n".join(out) + "\r\n\r\n").encode())
             while data := await reader.read(65536):
-                view = memoryview(data)
-                while view and not state["ended"]:
-                    try:
-                        size = min(conn.local_flow_control_window(sid), conn.max_outbound_frame_size, len(view))
-                    except (h2.exceptions.StreamClosedError, KeyError):
-                        state["ended"] = True
-                        break
-                    if size <= 0:
-                        window_open.clear()
-                        await window_open.wait()
-                        continue
-                    conn.send_data(sid, bytes(view[:size]))
-                    view = view[size:]
-                    up_writer.write(conn.data_to_send())
-                if state["ended"]:
+                if not await send_data(conn, sid, data, window_open, lambda: up_writer.write(conn.data_to_send()),
+                                       lambda: bool(state["ended"])):
+                    state["ended"] = True
                     break
             if not state["ended"]:
                 conn.end_stream(sid)  # the client closed TCP: END_STREAM
@@ -166,4 +120,3 @@ class H2Back:
         finally:
             pump.cancel()
             up_writer.transport.abort()
-            self._writers.discard(up_writer)

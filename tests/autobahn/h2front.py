@@ -25,6 +25,8 @@ import h2.events
 import h2.exceptions
 import h2.settings
 
+from .h2relay import Relay, send_data
+
 #: Seconds the server behind gets to close TCP after the client ended its stream.
 CLIENT_END_GRACE = 2.0
 WINDOW = 16 * 1024 * 1024
@@ -39,48 +41,14 @@ class _Stream:
         self.done = False
 
 
-class H2Front:
+class H2Front(Relay):
     """``start()`` listens on 127.0.0.1; ``port`` is where to connect."""
 
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
-        self.upstream = (upstream_host, upstream_port)
-        self.server: asyncio.Server | None = None
+        super().__init__(upstream_host, upstream_port)
         self.streams_served = 0
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._handlers: set[asyncio.Task[Any]] = set()
 
-    @property
-    def port(self) -> int:
-        assert self.server is not None
-        return int(self.server.sockets[0].getsockname()[1])
-
-    async def start(self) -> H2Front:
-        self.server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
-        return self
-
-    async def stop(self) -> None:
-        """Stop listening, end every connection and wait for their tasks."""
-        if self.server is not None:
-            self.server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        if self._handlers:
-            await asyncio.wait(set(self._handlers), timeout=5)
-        if self.server is not None:
-            await self.server.wait_closed()
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        self._writers.add(writer)
-        try:
-            await self._serve(reader, writer)
-        finally:
-            self._writers.discard(writer)
-            self._handlers.discard(task)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
         conn.local_settings = h2.settings.Settings(
             client=False,
@@ -186,21 +154,8 @@ class H2Front:
             asyncio.get_running_loop().call_later(CLIENT_END_GRACE, _close, writer)
         try:
             while data := await reader.read(65536):
-                view = memoryview(data)
-                while view and not stream.done:
-                    try:
-                        size = min(conn.local_flow_control_window(sid), conn.max_outbound_frame_size, len(view))
-                    except (h2.exceptions.StreamClosedError, KeyError):
-                        stream.done = True
-                        break
-                    if size <= 0:
-                        stream.window_open.clear()
-                        await stream.window_open.wait()
-                        continue
-                    conn.send_data(sid, bytes(view[:size]))
-                    view = view[size:]
-                    flush()
-                if stream.done:
+                if not await send_data(conn, sid, data, stream.window_open, flush, lambda: stream.done):
+                    stream.done = True
                     break
             if not stream.done:
                 conn.end_stream(sid)  # the server closed TCP: END_STREAM

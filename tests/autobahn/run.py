@@ -103,40 +103,32 @@ async def drive(base: str, loop_style: str = "ours") -> int:
     return count
 
 
-async def run_server_role(cases: Sequence[str] | None, exclude: Sequence[str] | None) -> list[Any]:
+async def fuzz(url: str, cases: Sequence[str] | None, exclude: Sequence[str] | None) -> list[Any]:
+    """kosoku's fuzzing client against *url*; the results, whatever they are."""
+    try:
+        return list(await kosoku.run_fuzzingclient(
+            url, cases=list(cases) if cases else None, exclude_cases=list(exclude) if exclude else None,
+        ))
+    except kosoku.FailureError as exc:  # carries the results; we judge them ourselves
+        return list(exc.results)
+
+
+async def run_server_role(cases: Sequence[str] | None, exclude: Sequence[str] | None, http2: bool = False) -> list[Any]:
     """kosoku's fuzzing client against ``serve()`` (permessage-deflate on,
-    the same raised limits as the client runs)."""
+    the same raised limits as the client runs). With *http2*, against
+    ``serve(http2=True)`` over HTTP/2: each of kosoku's HTTP/1.1 upgrades
+    becomes an extended CONNECT stream through ``h2back.H2Back`` (written on
+    the h2 library alone), frames unchanged."""
     async with aiohttp_ws.serve(
-        echo_handler, "127.0.0.1", 0, compress=True, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS
+        echo_handler, "127.0.0.1", 0, compress=True, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS, http2=http2
     ) as server:
-        try:
-            return list(await kosoku.run_fuzzingclient(
-                f"ws://127.0.0.1:{server.port}",
-                cases=list(cases) if cases else None,
-                exclude_cases=list(exclude) if exclude else None,
-            ))
-        except kosoku.FailureError as exc:
-            return list(exc.results)
+        if not http2:
+            return await fuzz(f"ws://127.0.0.1:{server.port}", cases, exclude)
+        from .h2back import H2Back
 
-
-async def run_server_role_http2(cases: Sequence[str] | None, exclude: Sequence[str] | None) -> list[Any]:
-    """kosoku's fuzzing client against ``serve(http2=True)`` over HTTP/2:
-    each of its HTTP/1.1 upgrades becomes an extended CONNECT stream through
-    ``h2back.H2Back`` (written on the h2 library alone), frames unchanged."""
-    from .h2back import H2Back
-
-    async with aiohttp_ws.serve(
-        echo_handler, "127.0.0.1", 0, compress=True, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS, http2=True
-    ) as server:
         back = await H2Back("127.0.0.1", server.port).start()
         try:
-            return list(await kosoku.run_fuzzingclient(
-                f"ws://127.0.0.1:{back.port}",
-                cases=list(cases) if cases else None,
-                exclude_cases=list(exclude) if exclude else None,
-            ))
-        except kosoku.FailureError as exc:
-            return list(exc.results)
+            return await fuzz(f"ws://127.0.0.1:{back.port}", cases, exclude)
         finally:
             await back.stop()
             assert back.streams_opened > 0
@@ -155,12 +147,7 @@ async def run_cli_server(cases: Sequence[str] | None, exclude: Sequence[str] | N
         assert proc.stdout is not None
         line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
         url = line.rsplit(" ", 1)[-1].strip().rstrip("/")
-        try:
-            return list(await kosoku.run_fuzzingclient(
-                url, cases=list(cases) if cases else None, exclude_cases=list(exclude) if exclude else None,
-            ))
-        except kosoku.FailureError as exc:
-            return list(exc.results)
+        return await fuzz(url, cases, exclude)
     finally:
         proc.terminate()
         await proc.wait()
@@ -225,18 +212,8 @@ def run_anyio_server_role(cases: Sequence[str] | None, exclude: Sequence[str] | 
     """kosoku's fuzzing client (asyncio, in a worker thread) against the anyio
     layer's ``serve()`` under *backend*."""
 
-    def fuzz(port: int) -> list[Any]:
-        async def client() -> list[Any]:
-            try:
-                return list(await kosoku.run_fuzzingclient(
-                    f"ws://127.0.0.1:{port}",
-                    cases=list(cases) if cases else None,
-                    exclude_cases=list(exclude) if exclude else None,
-                ))
-            except kosoku.FailureError as exc:
-                return list(exc.results)
-
-        return asyncio.run(client())
+    def fuzz_in_thread(port: int) -> list[Any]:
+        return asyncio.run(fuzz(f"ws://127.0.0.1:{port}", cases, exclude))
 
     async def main() -> list[Any]:
         async with anyio.create_task_group() as tg:
@@ -244,7 +221,7 @@ def run_anyio_server_role(cases: Sequence[str] | None, exclude: Sequence[str] | 
                 echo_handler, compress=True, max_msg_size=MAX_MSG_SIZE, max_fragments=MAX_FRAGMENTS,
                 task_status=task_status,
             ))
-            results: list[Any] = await anyio.to_thread.run_sync(fuzz, port)
+            results: list[Any] = await anyio.to_thread.run_sync(fuzz_in_thread, port)
             tg.cancel_scope.cancel()
         return results
 
@@ -349,14 +326,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = run_anyio_client(args.include, args.exclude, args.anyio)
     elif args.role == "server" and args.cli:
         results = asyncio.run(run_cli_server(args.include, args.exclude))
-    elif args.role == "server" and args.http2:
-        results = asyncio.run(run_server_role_http2(args.include, args.exclude))
     elif args.role == "server":
-        results = asyncio.run(run_server_role(args.include, args.exclude))
+        results = asyncio.run(run_server_role(args.include, args.exclude, args.http2))
     else:
         http2: bool | str = ("haproxy" if args.http2_via == "haproxy" else True) if args.http2 else False
         results = asyncio.run(run(args.include, args.exclude, args.loop, http2))
-    role = args.role + (f", anyio layer on {args.anyio}" if args.anyio else "") + ((", over HTTP/2 via " + args.http2_via) if args.http2 else "")
+    role = args.role + (f", anyio layer on {args.anyio}" if args.anyio else "") + ((", over HTTP/2 via " + (args.http2_via if args.role == "client" else "h2back")) if args.http2 else "")
     print(summary(results, time.monotonic() - start, args.loop, role), flush=True)
     if args.json:
         with open(args.json, "w") as f:

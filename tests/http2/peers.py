@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import ssl
 from typing import Any, AsyncIterator
 
@@ -18,11 +17,7 @@ import h2.settings
 import hypercorn.asyncio
 import hypercorn.config
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from ..ports import free_port, wait_listening
 
 
 async def echo_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -70,10 +65,11 @@ async def echo_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 @contextlib.asynccontextmanager
 async def hypercorn_server(
-    *, certfile: str | None = None, keyfile: str | None = None, max_streams: int = 100
+    *, certfile: str | None = None, keyfile: str | None = None, max_streams: int = 100, app: Any = echo_app
 ) -> AsyncIterator[tuple[int, asyncio.Event]]:
-    """Hypercorn on 127.0.0.1 (h2c prior knowledge; TLS with ALPN h2 when
-    given a certificate). Yields the port and the event that shuts it down."""
+    """Hypercorn running the ASGI *app* on 127.0.0.1 (h2c prior knowledge; TLS
+    with ALPN h2 when given a certificate). Yields the port and the event that
+    shuts it down."""
     port = free_port()
     config = hypercorn.config.Config()
     config.bind = [f"127.0.0.1:{port}"]
@@ -85,16 +81,8 @@ async def hypercorn_server(
     if certfile:
         config.certfile, config.keyfile = certfile, keyfile
     stop = asyncio.Event()
-    task = asyncio.create_task(hypercorn.asyncio.serve(echo_app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-    for _ in range(500):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.01)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        break
+    task = asyncio.create_task(hypercorn.asyncio.serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    await wait_listening(port)
     try:
         yield port, stop
     finally:

@@ -48,7 +48,6 @@ async def lying_server(behaviour: str) -> asyncio.Server:
                         writer.write(conn.data_to_send())
                         # A WebSocket binary frame header announcing 8 MiB, then DATA past the window.
                         ws_header = bytes([0x82, 127]) + struct.pack("!Q", 8 * 1024 * 1024)
-                        chunk = b"\0" * 16384
                         if behaviour == "overflow":
                             # 48 messages of 32 KiB (1.5 MiB) in 16 KiB DATA frames, whatever
                             # the window says: the client's queue fills, its stream

@@ -7,9 +7,8 @@ not write on both sides."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
-import socket
-import ssl
 import subprocess
 from typing import Any, AsyncIterator
 
@@ -19,13 +18,9 @@ import websockets.asyncio.server
 
 import aiohttp_ws
 
+from ..autobahn.haproxy import running_haproxy
+from ..ports import free_port, wait_listening
 from .conftest import client_context
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def backend_handler(ws: Any) -> None:
@@ -37,40 +32,20 @@ async def backend_handler(ws: Any) -> None:
         await ws.send(msg)
 
 
-async def wait_port(port: int) -> None:
-    for _ in range(300):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.02)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-def haproxy(front: int, back: int, tmp: str, pem: str | None, h2: bool = True) -> subprocess.Popen[bytes]:
-    bind = f"bind 127.0.0.1:{front}" + (f" ssl crt {pem} alpn h2,http/1.1" if pem else (" proto h2" if h2 else " proto h1"))
-    cfg = (
-        "global\n  maxconn 2000\n"
-        "defaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  timeout tunnel 60s\n"
-        f"frontend fe\n  {bind}\n  default_backend be\n"
-        f"backend be\n  server s1 127.0.0.1:{back}\n"
-    )
-    path = f"{tmp}/haproxy.cfg"
-    with open(path, "w") as f:
-        f.write(cfg)
-    return subprocess.Popen(["haproxy", "-f", path, "-db"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def nghttpx(front: int, back: int, tmp: str, pem: tuple[str, str] | None) -> subprocess.Popen[bytes]:
+@contextlib.asynccontextmanager
+async def running_nghttpx(back: int, tmp: str, pem: tuple[str, str] | None) -> AsyncIterator[int]:
+    """nghttpx in front of 127.0.0.1:*back*: h2c, or TLS with ALPN h2 with *pem* (key, certificate)."""
+    front = free_port()
     frontend = f"--frontend=127.0.0.1,{front}" + ("" if pem else ";no-tls")
     args = ["nghttpx", frontend, f"--backend=127.0.0.1,{back}", "--workers=1", "--conf=/dev/null",
             "--errorlog-file=/dev/null", "--accesslog-file=/dev/null", f"--pid-file={tmp}/nghttpx.pid"]
-    if pem:
-        args += list(pem)
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(args + list(pem or ()), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        await wait_listening(front)
+        yield front
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 @pytest.fixture(params=["haproxy-h2c", "haproxy-tls", "nghttpx-h2c", "nghttpx-tls"])
@@ -84,23 +59,18 @@ async def proxied(
     tls = name.endswith("tls")
     async with websockets.asyncio.server.serve(backend_handler, "127.0.0.1", 0, max_size=None, compression="deflate") as backend:
         back = backend.sockets[0].getsockname()[1]
-        front = free_port()
         if binary == "haproxy":
             pem = None
             if tls:
                 pem = str(tmp_path / "combined.pem")
                 with open(pem, "w") as out, open(cert_files[1]) as key, open(cert_files[0]) as cert:
                     out.write(key.read() + cert.read())
-            proc = haproxy(front, back, str(tmp_path), pem)
+            proxy = running_haproxy(back, pem=pem)
         else:
-            proc = nghttpx(front, back, str(tmp_path), (cert_files[1], cert_files[0]) if tls else None)
-        try:
-            await wait_port(front)
+            proxy = running_nghttpx(back, str(tmp_path), (cert_files[1], cert_files[0]) if tls else None)
+        async with proxy as front:
             kwargs: dict[str, Any] = {"http2": True, "ssl": client_context(ca)} if tls else {"http2": "prior-knowledge"}
             yield f"{'wss' if tls else 'ws'}://127.0.0.1:{front}", kwargs
-        finally:
-            proc.terminate()
-            proc.wait()
 
 
 async def test_through_a_real_rfc8441_proxy(proxied: tuple[str, dict[str, Any]]) -> None:
@@ -136,16 +106,10 @@ async def test_haproxy_without_h2_falls_back(tmp_path: Any) -> None:
     if shutil.which("haproxy") is None:
         pytest.skip("haproxy is not installed")
     async with websockets.asyncio.server.serve(backend_handler, "127.0.0.1", 0) as backend:
-        front = free_port()
-        proc = haproxy(front, backend.sockets[0].getsockname()[1], str(tmp_path), None, h2=False)
-        try:
-            await wait_port(front)
+        async with running_haproxy(backend.sockets[0].getsockname()[1], h2=False) as front:
             async with aiohttp_ws.ClientSession(http2="prior-knowledge") as session:
                 async with session.ws_connect(f"ws://127.0.0.1:{front}/") as ws:
                     assert not ws.get_extra_info("http2")
                     await ws.send_str("h1 through haproxy")
                     assert await ws.receive_str(timeout=5) == "h1 through haproxy"
                 assert len(session.connector.h2_pool.refused) == 1
-        finally:
-            proc.terminate()
-            proc.wait()

@@ -8,8 +8,6 @@ import json
 import ssl
 from typing import Any, AsyncIterator
 
-import hypercorn.asyncio
-import hypercorn.config
 import pytest
 import trustme
 from yarl import URL
@@ -17,7 +15,7 @@ from yarl import URL
 import aiohttp_ws
 
 from .conftest import client_context
-from .peers import echo_app, free_port
+from .peers import echo_app, hypercorn_server
 
 
 async def http_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -59,31 +57,11 @@ async def http_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 @pytest.fixture(params=["h2c", "tls"])
 async def origin(request: pytest.FixtureRequest, ca: trustme.CA, cert_files: tuple[str, str]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-    import asyncio
-
-    port = free_port()
-    config = hypercorn.config.Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.loglevel = "WARNING"
-    config.accesslog = None
     tls = request.param == "tls"
-    if tls:
-        config.certfile, config.keyfile = cert_files
-    stop = asyncio.Event()
-    task = asyncio.create_task(hypercorn.asyncio.serve(http_app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-    for _ in range(500):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.01)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        break
-    kwargs: dict[str, Any] = {"http2": True, "ssl": client_context(ca)} if tls else {"http2": "prior-knowledge"}
-    yield (f"https://127.0.0.1:{port}" if tls else f"http://127.0.0.1:{port}"), kwargs
-    stop.set()
-    await asyncio.wait_for(task, 10)
+    certfile, keyfile = cert_files if tls else (None, None)
+    async with hypercorn_server(certfile=certfile, keyfile=keyfile, app=http_app) as (port, _):
+        kwargs: dict[str, Any] = {"http2": True, "ssl": client_context(ca)} if tls else {"http2": "prior-knowledge"}
+        yield (f"https://127.0.0.1:{port}" if tls else f"http://127.0.0.1:{port}"), kwargs
 
 
 def session_for(kwargs: dict[str, Any]) -> aiohttp_ws.ClientSession:
