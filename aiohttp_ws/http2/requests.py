@@ -41,19 +41,32 @@ def request_fields(method: str, scheme: str, authority: str, path: str, fields: 
 
 
 class StreamBody(asyncio.Protocol):
-    """A stream's DATA until END_STREAM, a reset, or more than a limit."""
+    """A stream's DATA until END_STREAM, a reset, or more than a limit.
+
+    Until ``wait()`` is called nobody reads the body, so the stream is paused
+    after its first DATA: its receive window is not handed back and the peer
+    can send at most ``stream.STREAM_WINDOW`` bytes more (RFC 9113 §5.2), as a
+    kernel buffer bounds an unread HTTP/1.1 body. A response left unread
+    holds at most that much, whatever its length.
+    """
 
     def __init__(self) -> None:
         self.data = bytearray()
         self.limit = 0  # bytes; 0 until wait() sets it
         self.over = False
         self.done: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+        self._transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
 
     def data_received(self, data: bytes) -> None:
         self.data += data
         if self.limit and len(self.data) > self.limit:
             self.over = True
             self._finish(None)
+        if (not self.limit or self.over) and isinstance(self._transport, asyncio.ReadTransport):
+            self._transport.pause_reading()  # nobody reads (yet, or any more)
 
     def eof_received(self) -> bool | None:
         self._finish(None)
@@ -73,6 +86,8 @@ class StreamBody(asyncio.Protocol):
         if len(self.data) > limit:
             self.over = True
             return None
+        if isinstance(self._transport, asyncio.ReadTransport):
+            self._transport.resume_reading()  # what was held, then the rest
         return await self.done
 
     async def read_full_body(self, head: ResponseHead, *, limit: int, method: str = "GET") -> tuple[bytes, bool]:

@@ -3,6 +3,7 @@ WebSockets, against hypercorn (h2c and TLS)."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import ssl
@@ -13,6 +14,8 @@ import trustme
 from yarl import URL
 
 import aiohttp_ws
+from aiohttp_ws.http2.requests import StreamLeg
+from aiohttp_ws.http2.stream import STREAM_WINDOW
 
 from .conftest import client_context
 from .peers import echo_app, hypercorn_server
@@ -42,6 +45,11 @@ async def http_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     elif path == "/big":
         payload = b"x" * (3 * 1024 * 1024)
         headers = [(b"content-type", b"application/octet-stream")]
+    elif path == "/huge":  # 16 MiB in 64 KiB pieces, each sent as the windows allow
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/octet-stream")]})
+        for i in range(256):
+            await send({"type": "http.response.body", "body": bytes([i]) * 65536, "more_body": i < 255})
+        return
     else:
         payload = json.dumps({
             "method": scope["method"],
@@ -118,6 +126,32 @@ async def test_body_limit_and_unread_release(origin: tuple[str, dict[str, Any]])
             assert (await resp.json())["http_version"] == "2"
         (conns,) = session.connector.h2_pool.conns.values()
         assert len(conns) == 1 and not conns[0].streams
+
+
+async def test_unread_body_held_to_one_stream_window(origin: tuple[str, dict[str, Any]]) -> None:
+    """A response nobody reads yet holds at most one stream receive window
+    (its window is not handed back until read()), not the 16 MiB the server
+    wants to send; read() then gets every byte, in order."""
+    base, kwargs = origin
+    connector = aiohttp_ws.TCPConnector(ssl=kwargs.get("ssl", True))
+    async with aiohttp_ws.ClientSession(connector=connector, http2=kwargs["http2"], max_body_size=32 * 1024 * 1024) as session:
+        async with session.get(base + "/huge") as resp:
+            leg = resp._conn
+            assert isinstance(leg, StreamLeg)
+
+            def held() -> int:
+                return len(leg.protocol.data) + sum(len(data) for data, _ in leg.stream._held)
+
+            last, still = -1, 0
+            while still < 6:  # until nothing more arrives for 300 ms
+                await asyncio.sleep(0.05)
+                last, still = held(), (still + 1 if held() == last else 0)
+            assert 0 < last <= STREAM_WINDOW + 65536
+            with_other = await session.get(base + "/echo")  # the connection is not stalled by it
+            assert (await with_other.json())["http_version"] == "2"
+            body = await resp.read()
+        assert len(body) == 16 * 1024 * 1024
+        assert body == b"".join(bytes([i]) * 65536 for i in range(256))
 
 
 async def test_http2_off_keeps_requests_on_http11(origin: tuple[str, dict[str, Any]], ca: trustme.CA) -> None:
