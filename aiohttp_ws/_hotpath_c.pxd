@@ -23,6 +23,7 @@ cdef class HotPath:
     cdef public object _lost_fut
     cdef public object _close_timeout
     cdef public object _linger
+    cdef public object _ending
     cdef public object _hb_handle
     cdef public object _ping_at
     cdef public object _resumed_at

@@ -71,6 +71,81 @@ async def _wait_done(fut: asyncio.Future[None], timeout: float | None) -> bool:
     return fut.done()
 
 
+class _Ending:
+    """The waits of one ``close()``: for the peer's close frame, then for the
+    end of TCP, both bounded by the close timeout, with one timer that also
+    ends the client's linger (``CLOSE_LINGER`` seconds after the close frame,
+    RFC 6455 §7.1.1) if the server keeps TCP open. The timer is first armed
+    for the earliest moment a linger could end; when the server ends TCP in
+    time (the usual case) it is the only timer of the close, where separate
+    waits and a linger timer armed three (on the default event loop a timer
+    costs about an event-loop iteration)."""
+
+    __slots__ = ("conn", "loop", "deadline", "linger", "closed_at", "handle", "waiter", "expired")
+
+    def __init__(self, conn: WebSocketConnection, timeout: float | None) -> None:
+        self.conn = conn
+        loop = self.loop = conn._loop
+        now = loop.time()
+        self.deadline = None if timeout is None else now + timeout
+        self.linger = CLOSE_LINGER if timeout is None else min(CLOSE_LINGER, timeout)
+        self.closed_at: float | None = None  # the close frame came: the linger is ours to end
+        self.waiter: asyncio.Future[None] | None = None
+        self.expired = False
+        self.handle: asyncio.TimerHandle | None = loop.call_at(now + self.linger, self._tick)
+
+    def start_linger(self) -> None:
+        """``_on_closed`` leaves the linger to this close()."""
+        self.closed_at = self.loop.time()
+
+    def _tick(self) -> None:
+        self.handle = None
+        now = self.loop.time()
+        due = self.deadline
+        if self.closed_at is not None:
+            linger_end = self.closed_at + self.linger
+            if now >= linger_end:  # the server kept TCP open: end it ourselves (a FIN)
+                self.closed_at = None
+                transport = self.conn.transport
+                if transport is not None and not self.conn.lost:
+                    transport.close()
+            elif due is None or linger_end < due:
+                due = linger_end
+        if self.deadline is not None and now >= self.deadline:
+            self.expired = True
+            self._wake()
+        elif due is not None:
+            self.handle = self.loop.call_at(due, self._tick)
+
+    def _wake(self, _: object = None) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def until(self, fut: asyncio.Future[None]) -> bool:
+        """Wait for *fut* unless the close timeout passed; whether it is done
+        (*fut* is never cancelled)."""
+        if fut.done():
+            return True
+        if self.expired:
+            return False
+        waiter = self.waiter = self.loop.create_future()
+        fut.add_done_callback(self._wake)
+        try:
+            await waiter
+        finally:
+            fut.remove_done_callback(self._wake)
+            self.waiter = None
+        return fut.done()
+
+    def end(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+        if self.conn._ending is self:
+            self.conn._ending = None
+
+
 def _expire(fut: asyncio.Future[WSMessage]) -> None:
     if not fut.done():
         fut.set_exception(asyncio.TimeoutError())
@@ -116,6 +191,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         self._lost_fut: asyncio.Future[None] = self._loop.create_future()
         self._close_timeout = close_timeout
         self._linger: asyncio.TimerHandle | None = None
+        self._ending: _Ending | None = None  # while close() waits
         self._heartbeat = heartbeat
         self._hb_handle: asyncio.TimerHandle | None = None
         self._last_rx = 0.0
@@ -297,8 +373,11 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
             and self.core.close_received
             and not transport.get_extra_info("http2")  # a stream has no TIME_WAIT to leave to the server
         ):
-            linger = CLOSE_LINGER if self._close_timeout is None else min(CLOSE_LINGER, self._close_timeout)
-            self._linger = self._loop.call_later(linger, transport.close)
+            if self._ending is not None:
+                self._ending.start_linger()  # a waiting close() ends it with its own timer
+            else:
+                linger = CLOSE_LINGER if self._close_timeout is None else min(CLOSE_LINGER, self._close_timeout)
+                self._linger = self._loop.call_later(linger, transport.close)
         else:
             transport.close()
 
@@ -424,22 +503,25 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         if waiter is not None and not waiter.done():
             self._waiter = None
             waiter.set_result(WS_CLOSING_MESSAGE)
-        deadline = None if timeout is None else self._loop.time() + timeout
         try:
             self._write(data)
         except ClientConnectionResetError:
             return True
+        ending = self._ending = _Ending(self, timeout)
         try:
             if self.closed:  # the peer's close frame had arrived already (autoclose=False)
                 self._on_closed()
-            else:
-                if not await _wait_done(self._closed_fut, timeout):
-                    self.fail(ServerTimeoutError(f"No close frame received within {timeout} seconds"))
-                    return True
-            await self._wait_lost(deadline)
+            elif not await ending.until(self._closed_fut):
+                self.fail(ServerTimeoutError(f"No close frame received within {timeout} seconds"))
+                return True
+            if not await ending.until(self._lost_fut) and self.transport is not None:
+                self.transport.abort()
+                await _wait_done(self._lost_fut, 1.0)
         except asyncio.CancelledError:
             self.abort()  # as aiohttp: a cancelled close() leaves the connection closed, not half-open
             raise
+        finally:
+            ending.end()
         return True
 
     async def _wait_lost(self, deadline: float | None) -> None:

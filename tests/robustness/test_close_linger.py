@@ -68,3 +68,76 @@ async def test_a_server_that_closes_first_is_not_delayed(
     start = loop.time()
     assert await ws.close() is True
     assert loop.time() - start < 0.3
+
+
+async def test_linger_counts_from_a_late_close_frame(
+    raw_server: Callable[[Script], Awaitable[RawServer]],
+) -> None:
+    """The close reply comes 0.6 s after close(), and the server then waits
+    for our FIN: the linger runs from the close frame, not from close()."""
+    ended: list[float] = []
+
+    async def late_reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        opcode, payload = await read_client_frame(reader)
+        assert opcode == 0x8
+        await asyncio.sleep(0.6)
+        writer.write(server_frame(0x8, payload[:2]))
+        await reader.read()
+        ended.append(asyncio.get_running_loop().time())
+
+    server = await raw_server(late_reply)
+    loop = asyncio.get_running_loop()
+    ws = await aiohttp_ws.ws_connect(server.url)
+    start = loop.time()
+    assert await ws.close() is True
+    took = loop.time() - start
+    assert 0.6 + CLOSE_LINGER - 0.1 < took < 0.6 + CLOSE_LINGER + 0.5
+    for _ in range(50):
+        if ended:
+            break
+        await asyncio.sleep(0.02)
+    assert ended and ended[0] - start > 0.6 + CLOSE_LINGER - 0.1  # our FIN, a linger after the frame
+    assert ws.close_code == 1000 and ws.exception() is None
+
+
+async def test_close_arms_one_timer_when_the_server_ends_tcp(
+    raw_server: Callable[[Script], Awaitable[RawServer]],
+) -> None:
+    """The usual close (the server answers and ends TCP at once) arms a single
+    timer for the close timeout and the linger together; a silent server
+    still gets ws_close (1006, ServerTimeoutError)."""
+
+    async def closes_first(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        opcode, payload = await read_client_frame(reader)
+        writer.write(server_frame(0x8, payload[:2]))
+        writer.close()
+
+    server = await raw_server(closes_first)
+    loop = asyncio.get_running_loop()
+    ws = await aiohttp_ws.ws_connect(server.url)
+    armed: list[object] = []
+    call_at = loop.call_at
+
+    def spy(when: float, callback: Callable[..., object], *args: object) -> asyncio.TimerHandle:
+        armed.append(callback)
+        return call_at(when, callback, *args)
+
+    loop.call_at = spy  # type: ignore[method-assign]
+    try:
+        assert await ws.close() is True
+    finally:
+        del loop.call_at
+    assert len(armed) == 1 and ws.close_code == 1000
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        await reader.read()
+
+    server = await raw_server(silent)
+    ws = await aiohttp_ws.ws_connect(server.url, timeout=aiohttp_ws.ClientWSTimeout(ws_close=0.3))
+    start = loop.time()
+    assert await ws.close() is True
+    assert 0.25 < loop.time() - start < 1.0
+    assert ws.close_code == 1006 and isinstance(ws.exception(), aiohttp_ws.ServerTimeoutError)
