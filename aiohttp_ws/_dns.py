@@ -8,7 +8,6 @@ connected (``tracing.CURRENT_TRACES``).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from typing import Any, Sequence
 
@@ -93,14 +92,19 @@ def ip_literal(host: str, port: int, family: int) -> list[Any] | None:
     when the literal's family is not the connector's."""
     if "%" in host:
         return None  # scoped IPv6: let getaddrinfo fill the scope id
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    found = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    try:  # inet_pton: the same literals as ipaddress.ip_address (no leading zeros), in C
+        socket.inet_pton(socket.AF_INET, host)
+        found = socket.AF_INET
+        address: tuple[Any, ...] = (host, port)
+    except (OSError, ValueError):  # ValueError: an embedded NUL
+        try:
+            socket.inet_pton(socket.AF_INET6, host)
+        except (OSError, ValueError):
+            return None
+        found = socket.AF_INET6
+        address = (host, port, 0, 0)
     if family and family != found:
         raise OSError(f"{host} is not an address of family {socket.AddressFamily(family).name}")
-    address = (host, port) if ip.version == 4 else (host, port, 0, 0)
     return [(found, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
 
 

@@ -92,7 +92,7 @@ def check_http2(value: Any) -> Http2Arg:
     raise ValueError(f"http2 must be False, True or 'prior-knowledge', not {value!r}")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # a dict key several times per connect
 class ConnectionKey:
     """Where a connection goes: host, port, TLS, the TLS choice and the proxy.
     Pooled connections are only reused for an equal key."""

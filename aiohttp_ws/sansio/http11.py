@@ -330,9 +330,11 @@ def _check_token(kind: str, value: str) -> None:
 
 def _head_bytes(start_line: str, headers: Iterable[tuple[str, str]]) -> bytes:
     parts = [start_line]
+    token, bad = _STR_TOKEN.fullmatch, _STR_BAD.search  # no Python call per field
     for name, value in headers:
-        _check_token("header name", name)
-        if _STR_BAD.search(value):
+        if token(name) is None:
+            raise ValueError(f"invalid HTTP header name {name!r}")
+        if bad(value):
             raise ValueError(f"control character (CR, LF, NUL, ...) in the value of header {name!r}")
         parts.append(f"{name}: {value}")
     parts.append("\r\n")
