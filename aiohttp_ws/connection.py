@@ -72,16 +72,17 @@ async def _wait_done(fut: asyncio.Future[None], timeout: float | None) -> bool:
 
 
 class _Ending:
-    """The waits of one ``close()``: for the peer's close frame, then for the
-    end of TCP, both bounded by the close timeout, with one timer that also
+    """The wait of one ``close()`` for the end of TCP (the peer's close frame
+    comes before it), bounded by the close timeout, with one timer that also
     ends the client's linger (``CLOSE_LINGER`` seconds after the close frame,
     RFC 6455 §7.1.1) if the server keeps TCP open. The timer is first armed
     for the earliest moment a linger could end; when the server ends TCP in
     time (the usual case) it is the only timer of the close, where separate
     waits and a linger timer armed three (on the default event loop a timer
-    costs about an event-loop iteration)."""
+    costs about an event-loop iteration), and the waiting task is woken once,
+    directly by ``connection_lost`` (``poke``)."""
 
-    __slots__ = ("conn", "loop", "deadline", "linger", "closed_at", "handle", "waiter", "expired")
+    __slots__ = ("conn", "loop", "deadline", "linger", "closed_at", "handle", "waiter", "awaited", "expired")
 
     def __init__(self, conn: WebSocketConnection, timeout: float | None) -> None:
         self.conn = conn
@@ -91,6 +92,7 @@ class _Ending:
         self.linger = CLOSE_LINGER if timeout is None else min(CLOSE_LINGER, timeout)
         self.closed_at: float | None = None  # the close frame came: the linger is ours to end
         self.waiter: asyncio.Future[None] | None = None
+        self.awaited: asyncio.Future[None] | None = None
         self.expired = False
         self.handle: asyncio.TimerHandle | None = loop.call_at(now + self.linger, self._tick)
 
@@ -117,25 +119,33 @@ class _Ending:
         elif due is not None:
             self.handle = self.loop.call_at(due, self._tick)
 
-    def _wake(self, _: object = None) -> None:
+    def _wake(self) -> None:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def poke(self) -> None:
+        """The connection has just set one of its futures: wake the wait for
+        it directly (a done callback on the future would cost one more
+        event-loop callback per wait)."""
+        awaited = self.awaited
+        if awaited is not None and awaited.done():
+            self._wake()
+
     async def until(self, fut: asyncio.Future[None]) -> bool:
-        """Wait for *fut* unless the close timeout passed; whether it is done
-        (*fut* is never cancelled)."""
+        """Wait for *fut* (the connection's ``_lost_fut``, which
+        ``connection_lost`` pokes) unless the close timeout passed; whether it
+        is done (*fut* is never cancelled)."""
         if fut.done():
             return True
         if self.expired:
             return False
+        self.awaited = fut
         waiter = self.waiter = self.loop.create_future()
-        fut.add_done_callback(self._wake)
         try:
             await waiter
         finally:
-            fut.remove_done_callback(self._wake)
-            self.waiter = None
+            self.waiter = self.awaited = None
         return fut.done()
 
     def end(self) -> None:
@@ -293,6 +303,8 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
             self.exception = err
             self._deliver(WSMessage(_ERROR, err, None))
         self._lost_fut.set_result(None)
+        if self._ending is not None:
+            self._ending.poke()
         if self._log is not None:
             self._log.event("TCP connection ended (%r)", exc)
         self._on_closed()
@@ -511,12 +523,13 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         try:
             if self.closed:  # the peer's close frame had arrived already (autoclose=False)
                 self._on_closed()
-            elif not await ending.until(self._closed_fut):
-                self.fail(ServerTimeoutError(f"No close frame received within {timeout} seconds"))
-                return True
-            if not await ending.until(self._lost_fut) and self.transport is not None:
-                self.transport.abort()
-                await _wait_done(self._lost_fut, 1.0)
+            # One wait, for the end of TCP: the close frame comes before it.
+            if not await ending.until(self._lost_fut):
+                if not self._closed_fut.done():
+                    self.fail(ServerTimeoutError(f"No close frame received within {timeout} seconds"))
+                elif self.transport is not None:
+                    self.transport.abort()
+                    await _wait_done(self._lost_fut, 1.0)
         except asyncio.CancelledError:
             self.abort()  # as aiohttp: a cancelled close() leaves the connection closed, not half-open
             raise
