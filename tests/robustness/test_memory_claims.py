@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import tracemalloc
 from typing import Awaitable, Callable
 
@@ -119,3 +120,35 @@ def test_a_length_just_under_2_62_waits_for_its_bytes() -> None:
     parser = FrameParser(expect_masked=False)
     parser.feed(header(2**62 - 1) + b"abc")
     assert parser.next_frame() is None and parser.held_bytes < 64 * 1024
+
+
+async def test_reading_the_handshake_answer_allocates_no_read_buffer() -> None:
+    """The 101 answer is read into the thread's buffer and copied out: a
+    connect allocates no 256 KiB read buffer (asyncio's reads for a plain
+    protocol allocate one per read, which glibc maps and unmaps each time).
+    The echo server (``python -m aiohttp_ws serve``) runs in its own process,
+    so that only the client's allocations are traced."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aiohttp_ws", "serve", "--port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        url = line.rsplit(" ", 1)[-1].strip()
+        async with aiohttp_ws.ClientSession() as session:
+            async with session.ws_connect(url) as ws:  # the thread's buffers are made here
+                await ws.send_str("hello")
+                assert await ws.receive_str() == "hello"
+            tracemalloc.start()
+            try:
+                async with session.ws_connect(url) as ws:
+                    await ws.send_str("hello")
+                    assert await ws.receive_str() == "hello"
+                    _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+    finally:
+        proc.terminate()
+        await proc.wait()
+    assert peak < 128 * 1024
