@@ -15,6 +15,8 @@ import pytest
 import aiohttp_ws
 from aiohttp_ws._deadline import bounded, within
 from aiohttp_ws.client_exceptions import ConnectionTimeoutError, ServerTimeoutError
+from aiohttp_ws.connection import CLOSE_LINGER
+from aiohttp_ws.sansio.handshake import accept_key
 
 from .conftest import RawServer, Script
 
@@ -141,3 +143,50 @@ async def test_ws_connect_to_a_silent_server_arms_one_connect_timer(
             await session.ws_connect(server.url, timeout=timeout)
         assert armed == [0.2]
         del loop.call_at
+
+
+def test_deadlines_and_close_on_uvloop() -> None:
+    """The same rules on uvloop (its own timers and tasks): expiry is a
+    TimeoutError, an outside cancel stays a cancellation, a silent server
+    times the handshake out, and a close whose server waits for our FIN ends
+    after the linger."""
+    import uvloop
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with pytest.raises(TimeoutError):
+            await bounded(forever(), loop.time() + 0.02)
+        task = asyncio.create_task(bounded(forever(), loop.time()))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+        async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            request = await reader.readuntil(b"\r\n\r\n")
+            if b"/answer" in request.split(b"\r\n", 1)[0]:
+                key = [line.split(b":", 1)[1].strip() for line in request.split(b"\r\n") if line.lower().startswith(b"sec-websocket-key:")][0]
+                writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                             b"Sec-WebSocket-Accept: " + accept_key(key.decode()).encode() + b"\r\n\r\n")
+                head = await reader.readexactly(2)
+                payload = await reader.readexactly(4 + (head[1] & 0x7F))
+                writer.write(b"\x88\x02" + bytes(a ^ b for a, b in zip(payload[4:6], payload[:4])))
+            await reader.read()  # then wait for the client to end TCP
+            writer.close()
+
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            async with aiohttp_ws.ClientSession() as session:
+                with pytest.raises(ServerTimeoutError, match="handshake"):
+                    await session.ws_connect(f"ws://127.0.0.1:{port}/", timeout=aiohttp_ws.ClientWSTimeout(ws_handshake=0.2))
+                ws = await session.ws_connect(f"ws://127.0.0.1:{port}/answer")
+                start = loop.time()
+                assert await ws.close() is True
+                assert CLOSE_LINGER - 0.1 < loop.time() - start < CLOSE_LINGER + 0.5
+                assert ws.close_code == 1000
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    uvloop.run(main())
