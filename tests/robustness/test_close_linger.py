@@ -29,6 +29,14 @@ def waits_for_client_fin(ended: list[float]) -> Script:
     return script
 
 
+async def closes_first(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answers the close frame and ends TCP at once (the usual server)."""
+    await accept(reader, writer)
+    opcode, payload = await read_client_frame(reader)
+    writer.write(server_frame(0x8, payload[:2]))
+    writer.close()
+
+
 async def test_exception_inside_async_with_against_a_server_waiting_for_our_fin(
     raw_server: Callable[[Script], Awaitable[RawServer]],
 ) -> None:
@@ -56,12 +64,6 @@ async def test_exception_inside_async_with_against_a_server_waiting_for_our_fin(
 async def test_a_server_that_closes_first_is_not_delayed(
     raw_server: Callable[[Script], Awaitable[RawServer]],
 ) -> None:
-    async def closes_first(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await accept(reader, writer)
-        opcode, payload = await read_client_frame(reader)
-        writer.write(server_frame(0x8, payload[:2]))
-        writer.close()
-
     server = await raw_server(closes_first)
     loop = asyncio.get_running_loop()
     ws = await aiohttp_ws.ws_connect(server.url)
@@ -107,12 +109,6 @@ async def test_close_arms_one_timer_when_the_server_ends_tcp(
     """The usual close (the server answers and ends TCP at once) arms a single
     timer for the close timeout and the linger together; a silent server
     still gets ws_close (1006, ServerTimeoutError)."""
-
-    async def closes_first(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await accept(reader, writer)
-        opcode, payload = await read_client_frame(reader)
-        writer.write(server_frame(0x8, payload[:2]))
-        writer.close()
 
     server = await raw_server(closes_first)
     loop = asyncio.get_running_loop()
