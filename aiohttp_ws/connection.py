@@ -97,8 +97,16 @@ class _Ending:
         self.handle: asyncio.TimerHandle | None = loop.call_at(now + self.linger, self._tick)
 
     def start_linger(self) -> None:
-        """``_on_closed`` leaves the linger to this close()."""
-        self.closed_at = self.loop.time()
+        """``_on_closed`` leaves the linger to this close(): the timer is due
+        by ``linger`` seconds from now (it already is unless the close frame
+        came later than ``linger`` after ``close()``)."""
+        now = self.closed_at = self.loop.time()
+        end = now + self.linger
+        handle = self.handle
+        if handle is None or handle.when() > end:
+            if handle is not None:
+                handle.cancel()
+            self.handle = self.loop.call_at(end, self._tick)
 
     def _tick(self) -> None:
         self.handle = None

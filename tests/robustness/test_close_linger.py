@@ -72,34 +72,38 @@ async def test_a_server_that_closes_first_is_not_delayed(
     assert loop.time() - start < 0.3
 
 
+@pytest.mark.parametrize("delay", [0.6, 1.5])
+@pytest.mark.parametrize("ws_close", [10.0, None])
 async def test_linger_counts_from_a_late_close_frame(
-    raw_server: Callable[[Script], Awaitable[RawServer]],
+    raw_server: Callable[[Script], Awaitable[RawServer]], delay: float, ws_close: float | None
 ) -> None:
-    """The close reply comes 0.6 s after close(), and the server then waits
-    for our FIN: the linger runs from the close frame, not from close()."""
+    """The close reply comes *delay* seconds after close() (before and after
+    the moment a linger from close() itself would end), and the server then
+    waits for our FIN: the linger runs from the close frame, whatever the
+    close timeout (none at all included)."""
     ended: list[float] = []
 
     async def late_reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await accept(reader, writer)
         opcode, payload = await read_client_frame(reader)
         assert opcode == 0x8
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(delay)
         writer.write(server_frame(0x8, payload[:2]))
         await reader.read()
         ended.append(asyncio.get_running_loop().time())
 
     server = await raw_server(late_reply)
     loop = asyncio.get_running_loop()
-    ws = await aiohttp_ws.ws_connect(server.url)
+    ws = await aiohttp_ws.ws_connect(server.url, timeout=aiohttp_ws.ClientWSTimeout(ws_close=ws_close))
     start = loop.time()
-    assert await ws.close() is True
+    assert await asyncio.wait_for(ws.close(), 5) is True
     took = loop.time() - start
-    assert 0.6 + CLOSE_LINGER - 0.1 < took < 0.6 + CLOSE_LINGER + 0.5
+    assert delay + CLOSE_LINGER - 0.1 < took < delay + CLOSE_LINGER + 0.5
     for _ in range(50):
         if ended:
             break
         await asyncio.sleep(0.02)
-    assert ended and ended[0] - start > 0.6 + CLOSE_LINGER - 0.1  # our FIN, a linger after the frame
+    assert ended and ended[0] - start > delay + CLOSE_LINGER - 0.1  # our FIN, a linger after the frame
     assert ws.close_code == 1000 and ws.exception() is None
 
 
