@@ -80,9 +80,9 @@ class _Ending:
     time (the usual case) it is the only timer of the close, where separate
     waits and a linger timer armed three (on the default event loop a timer
     costs about an event-loop iteration), and the waiting task is woken once,
-    directly by ``connection_lost`` (``poke``)."""
+    directly by ``connection_lost``."""
 
-    __slots__ = ("conn", "loop", "deadline", "linger", "closed_at", "handle", "waiter", "awaited", "expired")
+    __slots__ = ("conn", "loop", "deadline", "linger", "closed_at", "handle", "waiter", "expired")
 
     def __init__(self, conn: WebSocketConnection, timeout: float | None) -> None:
         self.conn = conn
@@ -92,7 +92,6 @@ class _Ending:
         self.linger = CLOSE_LINGER if timeout is None else min(CLOSE_LINGER, timeout)
         self.closed_at: float | None = None  # the close frame came: the linger is ours to end
         self.waiter: asyncio.Future[None] | None = None
-        self.awaited: asyncio.Future[None] | None = None
         self.expired = False
         self.handle: asyncio.TimerHandle | None = loop.call_at(now + self.linger, self._tick)
 
@@ -123,38 +122,31 @@ class _Ending:
                 due = linger_end
         if self.deadline is not None and now >= self.deadline:
             self.expired = True
-            self._wake()
+            self.wake()
         elif due is not None:
             self.handle = self.loop.call_at(due, self._tick)
 
-    def _wake(self) -> None:
+    def wake(self) -> None:
+        """End the wait: the connection is lost (``connection_lost`` calls
+        this directly, no done callback on its future) or the time is up."""
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def poke(self) -> None:
-        """The connection has just set one of its futures: wake the wait for
-        it directly (a done callback on the future would cost one more
-        event-loop callback per wait)."""
-        awaited = self.awaited
-        if awaited is not None and awaited.done():
-            self._wake()
-
-    async def until(self, fut: asyncio.Future[None]) -> bool:
-        """Wait for *fut* (the connection's ``_lost_fut``, which
-        ``connection_lost`` pokes) unless the close timeout passed; whether it
-        is done (*fut* is never cancelled)."""
-        if fut.done():
+    async def until_lost(self) -> bool:
+        """Wait for the end of TCP unless the close timeout passed; whether
+        the connection is lost."""
+        conn = self.conn
+        if conn.lost:
             return True
         if self.expired:
             return False
-        self.awaited = fut
-        waiter = self.waiter = self.loop.create_future()
+        self.waiter = self.loop.create_future()
         try:
-            await waiter
+            await self.waiter
         finally:
-            self.waiter = self.awaited = None
-        return fut.done()
+            self.waiter = None
+        return conn.lost
 
     def end(self) -> None:
         if self.handle is not None:
@@ -312,7 +304,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
             self._deliver(WSMessage(_ERROR, err, None))
         self._lost_fut.set_result(None)
         if self._ending is not None:
-            self._ending.poke()
+            self._ending.wake()
         if self._log is not None:
             self._log.event("TCP connection ended (%r)", exc)
         self._on_closed()
@@ -532,7 +524,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
             if self.closed:  # the peer's close frame had arrived already (autoclose=False)
                 self._on_closed()
             # One wait, for the end of TCP: the close frame comes before it.
-            if not await ending.until(self._lost_fut):
+            if not await ending.until_lost():
                 if not self._closed_fut.done():
                     self.fail(ServerTimeoutError(f"No close frame received within {timeout} seconds"))
                 elif self.transport is not None:

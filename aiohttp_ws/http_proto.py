@@ -5,7 +5,6 @@ for whoever takes the transport over, so no WebSocket frame is ever lost."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import cast
 
 from .exceptions import (
@@ -15,19 +14,15 @@ from .exceptions import (
     ServerDisconnectedError,
     SocketTimeoutError,
 )
+from .sansio.frames import read_buffer
 from .sansio.http11 import MAX_BODY_SIZE, MAX_HEADERS, MAX_LINE_SIZE, BodyReader, Head, HeadParser, ResponseHead
 
-__all__ = ("HttpHeadProtocol", "MAX_INTERIM_RESPONSES", "READ_SIZE")
+__all__ = ("HttpHeadProtocol", "MAX_INTERIM_RESPONSES")
 
 #: Interim (1xx other than 101) responses accepted before the final one; one
 #: more fails the head with ``BadHttpMessage`` (``WSServerHandshakeError`` for
 #: a handshake). Servers send one or two (100 Continue, 103 Early Hints).
 MAX_INTERIM_RESPONSES = 32
-#: Bytes asked of the socket per read while a head or a body is read (asyncio's
-#: own read size for plain protocols), into a buffer kept per thread.
-READ_SIZE = 256 * 1024
-
-_scratch = threading.local()
 
 
 class HttpHeadProtocol(asyncio.BufferedProtocol):
@@ -37,8 +32,9 @@ class HttpHeadProtocol(asyncio.BufferedProtocol):
     101 are skipped on the client side (RFC 9112 §4). ``take_over()`` returns
     the bytes received after the head and whether the peer already closed.
 
-    The transport reads into the thread's ``READ_SIZE`` buffer
-    (``get_buffer``), and what arrived is copied out at once: a plain
+    The transport reads into the thread's read buffer (``frames.read_buffer``,
+    the one idle frame parsers lend, ``frames.READ_SIZE`` bytes), and what
+    arrived is copied out at once: a plain
     protocol would make asyncio allocate a fresh 256 KiB ``bytes`` per read,
     which glibc maps and unmaps each time (two page faults per connect).
     Transports that only call ``data_received`` (an HTTP/2 stream, a test's)
@@ -123,13 +119,10 @@ class HttpHeadProtocol(asyncio.BufferedProtocol):
         return not self.lost and not self._extra and self._received_since_reset == 0
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        view: memoryview | None = getattr(_scratch, "view", None)
-        if view is None:
-            view = _scratch.view = memoryview(bytearray(READ_SIZE))
-        return view
+        return read_buffer()
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(_scratch.view[:nbytes]))
+        self.data_received(bytes(read_buffer()[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         self._received_since_reset += len(data)

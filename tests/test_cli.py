@@ -15,6 +15,7 @@ import pytest
 import aiohttp_ws
 
 from .conftest import accept, finish_close, read_client_frame, server_frame
+from .ports import served
 
 
 async def run(*args: str, stdin: bytes = b"", timeout: float = 30) -> tuple[int, str, str]:
@@ -64,21 +65,11 @@ async def test_interactive_connection_error_exits_1() -> None:
 
 
 async def test_serve_subcommand() -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "aiohttp_ws", "serve", "--host", "127.0.0.1", "--port", "0",
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
-        url = re.search(r"ws://127\.0\.0\.1:\d+/", line)
-        assert url is not None, line
-        async with aiohttp_ws.ws_connect(url.group(0)) as ws:
+    async with served("--host", "127.0.0.1") as (_, url):
+        assert url.startswith("ws://")
+        async with aiohttp_ws.ws_connect(url) as ws:
             await ws.send_str("served")
             assert await ws.receive_str() == "served"
-    finally:
-        proc.terminate()
-        await proc.wait()
 
 
 EXAMPLES = [
@@ -248,16 +239,8 @@ async def test_compress_flag_offers_permessage_deflate() -> None:
     """--compress negotiates permessage-deflate with our server, and the
     serve subcommand's --compress and --max-msg-size are in force (a line per
     connection on standard error)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "aiohttp_ws", "serve", "--port", "0", "--compress", "--max-msg-size", "100",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout is not None and proc.stderr is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
-        found = re.search(r"ws://127\.0\.0\.1:\d+/", line)
-        assert found is not None, line
-        url = found.group(0)
+    async with served("--compress", "--max-msg-size", "100") as (proc, url):
+        assert proc.stderr is not None
         async with aiohttp_ws.ws_connect(url, compress=15) as ws:
             assert ws.compress == 15  # the server accepted the offer
             await ws.send_str("x" * 100)
@@ -270,9 +253,6 @@ async def test_compress_flag_offers_permessage_deflate() -> None:
         logged = [(await asyncio.wait_for(proc.stderr.readline(), 10)).decode() for _ in range(4)]
         assert "connected: / (subprotocol: None)" in logged[0] and "closed: 1009" in logged[1], logged
         assert "connected" in logged[2] and "closed: 1000 (OK)" in logged[3], logged
-    finally:
-        proc.terminate()
-        await proc.wait()
 
 
 async def test_a_refusal_shows_the_servers_body(raw_server: Any) -> None:
@@ -338,25 +318,15 @@ async def test_serve_and_client_over_http2() -> None:
     """'serve --http2' takes RFC 8441 streams; the client's
     --http2-prior-knowledge uses them (a line per connection says so)."""
     pytest.importorskip("h2")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "aiohttp_ws", "serve", "--port", "0", "--http2",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout is not None and proc.stderr is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
-        url = re.search(r"ws://127\.0\.0\.1:\d+/", line)
-        assert url is not None, line
-        code, out, err = await run(url.group(0), "--http2-prior-knowledge", stdin=b"over h2\n")
+    async with served("--http2") as (_, url):
+        assert url.startswith("ws://")
+        code, out, err = await run(url, "--http2-prior-knowledge", stdin=b"over h2\n")
         assert code == 0, err
         assert out.splitlines() == ["< text 'over h2'"]
-        async with aiohttp_ws.ws_connect(url.group(0), http2="prior-knowledge") as ws:
+        async with aiohttp_ws.ws_connect(url, http2="prior-knowledge") as ws:
             assert ws.get_extra_info("http2")
             await ws.send_str("again")
             assert await ws.receive_str() == "again"
-    finally:
-        proc.terminate()
-        await proc.wait()
 
 
 async def test_json_pretty_prints_json_messages_only(our_server: str) -> None:
@@ -376,19 +346,14 @@ async def test_serve_with_tls_subprotocols_and_heartbeat(tmp_path: Any) -> None:
     cert = ca.issue_cert("127.0.0.1")
     cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
     cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "aiohttp_ws", "serve", "--port", "0", "--cert", str(tmp_path / "cert.pem"),
-        "--key", str(tmp_path / "key.pem"), "--protocol", "v2", "--protocol", "v1", "--heartbeat", "0.2",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert proc.stdout is not None and proc.stderr is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
-        url = re.search(r"wss://127\.0\.0\.1:\d+/", line)
-        assert url is not None, line
+    async with served(
+        "--cert", str(tmp_path / "cert.pem"), "--key", str(tmp_path / "key.pem"),
+        "--protocol", "v2", "--protocol", "v1", "--heartbeat", "0.2",
+    ) as (proc, url):
+        assert proc.stderr is not None and url.startswith("wss://")
         context = ssl.create_default_context()
         ca.configure_trust(context)
-        async with aiohttp_ws.ws_connect(url.group(0), ssl=context, protocols=["v1", "v2"], autoping=False) as ws:
+        async with aiohttp_ws.ws_connect(url, ssl=context, protocols=["v1", "v2"], autoping=False) as ws:
             assert ws.protocol == "v2"  # the server's order of preference
             ping = await ws.receive(timeout=5)  # the server's heartbeat, seen with autoping off
             assert ping.type is aiohttp_ws.WSMsgType.PING
@@ -397,6 +362,3 @@ async def test_serve_with_tls_subprotocols_and_heartbeat(tmp_path: Any) -> None:
             assert await ws.receive_str(timeout=5) == "secure"
         connected = (await asyncio.wait_for(proc.stderr.readline(), 5)).decode()
         assert "connected" in connected and "subprotocol: v2" in connected
-    finally:
-        proc.terminate()
-        await proc.wait()

@@ -107,6 +107,13 @@ def _scratch_buffer() -> tuple[bytearray, memoryview]:
     return pair
 
 
+def read_buffer() -> memoryview:
+    """A view of the calling thread's ``READ_SIZE`` read buffer, for a
+    protocol that copies out what a read put in before the next read
+    (``HttpHeadProtocol``): the buffer idle frame parsers lend the transport."""
+    return _scratch_buffer()[1]
+
+
 #: The buffer of an idle parser: shared, never written (``_reserve`` swaps in
 #: a new one before growing).
 _EMPTY = bytearray()
@@ -638,4 +645,4 @@ def compiled_twin(name: str) -> bool:
 #: ``aiohttp_ws.sansio._frames_c`` (declarations in ``_frames_c.pxd``) and the C mask.
 HAS_EXTENSIONS = __name__ == "aiohttp_ws.sansio.frames" and compiled_twin("aiohttp_ws.sansio._frames_c")
 if HAS_EXTENSIONS and not TYPE_CHECKING:
-    from ._frames_c import FrameParser, build_frame, masking_key  # noqa: F811
+    from ._frames_c import FrameParser, build_frame, masking_key, read_buffer  # noqa: F811

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import sys
 import tracemalloc
 from typing import Awaitable, Callable
 
@@ -15,6 +14,7 @@ import aiohttp_ws
 from aiohttp_ws.sansio.frames import FrameParser, build_frame
 
 from ..conftest import RawServer, Script, accept
+from ..ports import served
 from .conftest import rss_bytes
 
 MiB = 1024 * 1024
@@ -128,14 +128,7 @@ async def test_reading_the_handshake_answer_allocates_no_read_buffer() -> None:
     protocol allocate one per read, which glibc maps and unmaps each time).
     The echo server (``python -m aiohttp_ws serve``) runs in its own process,
     so that only the client's allocations are traced."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "aiohttp_ws", "serve", "--port", "0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        url = line.rsplit(" ", 1)[-1].strip()
+    async with served(log=False) as (_, url):
         async with aiohttp_ws.ClientSession() as session:
             async with session.ws_connect(url) as ws:  # the thread's buffers are made here
                 await ws.send_str("hello")
@@ -148,7 +141,4 @@ async def test_reading_the_handshake_answer_allocates_no_read_buffer() -> None:
                     _, peak = tracemalloc.get_traced_memory()
             finally:
                 tracemalloc.stop()
-    finally:
-        proc.terminate()
-        await proc.wait()
     assert peak < 128 * 1024
