@@ -1,14 +1,18 @@
 """IP literals connect without a lookup (``_dns.ip_literal``): exactly the
 strings the standard library's ``ipaddress.ip_address`` takes, nothing else
-(a name, or anything odd, goes to ``getaddrinfo``)."""
+(a name, or anything odd, goes to ``getaddrinfo``); one address is then
+connected by the event loop in one call."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
+from typing import Any
 
 import pytest
 
+import aiohttp_ws
 from aiohttp_ws._dns import ip_literal
 
 CASES = [
@@ -45,3 +49,57 @@ def test_scoped_ipv6_and_wrong_family() -> None:
         ip_literal("1.2.3.4", 80, socket.AF_INET6)
     with pytest.raises(OSError, match="AF_INET"):
         ip_literal("::1", 80, socket.AF_INET)
+
+
+def _connects_on(loop_name: str, host: str, local_port: int | None = None) -> tuple[Any, Any]:
+    """Against our server listening on *host*: a WebSocket echo through
+    ``ws_connect`` on *loop_name*; the peer address the transport reports and
+    our local address."""
+
+    async def main() -> tuple[Any, Any]:
+        server = await aiohttp_ws.serve(_echo, host, 0)
+        port = server.sockets[0].getsockname()[1]
+        url = f"ws://[{host}]:{port}/" if ":" in host else f"ws://{host}:{port}/"
+        local = None if local_port is None else (host, local_port)
+        try:
+            async with aiohttp_ws.ClientSession(connector=aiohttp_ws.TCPConnector(local_addr=local)) as session:
+                async with session.ws_connect(url) as ws:
+                    await ws.send_str("hello")
+                    assert (await ws.receive_str()) == "hello"
+                    peer, ours = ws.get_extra_info("peername"), ws.get_extra_info("sockname")
+        finally:
+            server.close()
+            await server.wait_closed()
+        assert peer[1] == port
+        return peer, ours
+
+    if loop_name == "uvloop":
+        import uvloop
+
+        return uvloop.run(main())
+    return asyncio.run(main())
+
+
+async def _echo(ws: aiohttp_ws.ServerWebSocket) -> None:
+    async for msg in ws:
+        await ws.send_str(msg.data)
+
+
+@pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_one_literal_is_connected_by_the_loop(loop_name: str, host: str) -> None:
+    """One address without a scope id is handed to the loop's
+    ``create_connection`` as it is (on uvloop one C call instead of our socket
+    and ``sock_connect``): both families, both loops, the right peer."""
+    peer, ours = _connects_on(loop_name, host)
+    assert peer[0] == host and ours[0] == host
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_local_addr_still_binds(host: str) -> None:
+    """With ``local_addr`` the connector binds its own socket first, as before."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        local_port = probe.getsockname()[1]
+    _, ours = _connects_on("asyncio", host, local_port)
+    assert ours[:2] == (host, local_port)
