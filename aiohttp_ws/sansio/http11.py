@@ -43,6 +43,12 @@ _STATUS_LINE = re.compile(rb"HTTP/(\d)\.(\d) (\d{3})(?: (.*))?")
 _REQUEST_LINE = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP/(\d)\.(\d)")
 _STR_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _STR_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# One whole field line (RFC 9112 §5): at a line start, a token, a colon and
+# the value without the whitespace around it; control characters (HTAB
+# aside), a lone CR or LF, or folding make a line fail to match.
+_FIELD_LINE = re.compile(
+    r"(?m)^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*((?:[^\x00-\x20\x7f]+(?:[ \t]+[^\x00-\x20\x7f]+)*)?)[ \t]*\r\n"
+)
 
 
 @attrs.frozen
@@ -108,6 +114,13 @@ class HeadParser:
         buf = self._buf
         buf += data
         start = self._start
+        if not self._lines:  # the usual case first: a whole head, CRLF line ends
+            end = buf.find(b"\r\n\r\n", start)
+            if 0 <= end - start <= self.max_line_size:
+                head = self._whole(bytes(buf[start : end + 2]))
+                if head is not None:
+                    self._start = end + 4
+                    return head
         while True:
             nl = buf.find(b"\n", start)
             if nl < 0:
@@ -133,17 +146,32 @@ class HeadParser:
             raise LineTooLong(f"line over {self.max_line_size} bytes")
         return None
 
+    def _whole(self, block: bytes) -> Head | None:
+        """A head whose lines all end in CRLF (*block*, the last CRLF
+        included, the empty line not), its fields parsed by one regular
+        expression; ``None`` when anything needs the line-by-line rules
+        (an empty line before the start line, a lone LF, a folded or invalid
+        line, too many fields: they decide what to accept and what to raise)."""
+        start_line, _, fields = block.partition(b"\r\n")
+        text = fields.decode("utf-8", "surrogateescape")
+        pairs = _FIELD_LINE.findall(text)
+        if len(pairs) != text.count("\n") or len(pairs) > self.max_headers or not start_line or b"\n" in start_line:
+            return None  # a line did not match (each match ends one line), or too many
+        return self._start_line(start_line, CIMultiDictProxy(CIMultiDict(pairs)))
+
     def _parse(self, lines: list[bytes]) -> Head:
-        headers = parse_fields(lines[1:], is_response=self.is_response)
+        return self._start_line(lines[0], parse_fields(lines[1:], is_response=self.is_response))
+
+    def _start_line(self, line: bytes, headers: CIMultiDictProxy[str]) -> Head:
         if self.is_response:
-            m = _STATUS_LINE.fullmatch(lines[0])
+            m = _STATUS_LINE.fullmatch(line)
             if m is None:
-                raise BadHttpMessage(f"invalid status line {lines[0][:100]!r}")
+                raise BadHttpMessage(f"invalid status line {line[:100]!r}")
             reason = (m.group(4) or b"").decode("latin-1")
             return ResponseHead((int(m.group(1)), int(m.group(2))), int(m.group(3)), reason, headers)
-        m = _REQUEST_LINE.fullmatch(lines[0])
+        m = _REQUEST_LINE.fullmatch(line)
         if m is None:
-            raise BadHttpMessage(f"invalid request line {lines[0][:100]!r}")
+            raise BadHttpMessage(f"invalid request line {line[:100]!r}")
         return RequestHead(
             m.group(1).decode("ascii"),
             m.group(2).decode("utf-8", "surrogateescape"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aiohttp_ws.exceptions import BadHttpMessage, LineTooLong, TooManyHeaders
 from aiohttp_ws.sansio.http11 import (
@@ -182,3 +184,68 @@ def test_several_heads_in_one_read_come_out_one_by_one() -> None:
         head = parser.feed(b"") if head.status == 100 else None
     assert statuses == [100, 100, 100, 101]
     assert parser.leftover == b"\x81\x00"
+
+
+def _outcome(parser: HeadParser, reads: list[bytes]) -> tuple[object, ...]:
+    """What *parser* makes of *reads*: the heads (with their fields as a list)
+    and the leftover, or the error's class and message."""
+    heads: list[object] = []
+    try:
+        for data in reads:
+            head = parser.feed(data)
+            while head is not None:
+                heads.append((head, list(head.headers.items())))
+                head = parser.feed(b"")
+    except (BadHttpMessage, LineTooLong, TooManyHeaders) as exc:
+        return ("error", type(exc), str(exc))
+    return ("heads", heads, parser.leftover)
+
+
+_field_lines = st.lists(
+    st.one_of(
+        st.sampled_from([b"Upgrade: websocket", b"X:", b"X:  a  b \t", b"x-dup: 2", b" folded", b"\tfolded",
+                         b"Bad Name: v", b"NoColon", b"X: a\x00b", b"X: a\rb", b"X: a\nb", b"X: \xc3\xa9\xff", b"",
+                         b"X: a\tb", b"\r", b"\x7f: v", b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="]),
+        st.binary(max_size=12),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    start=st.sampled_from([b"HTTP/1.1 101 Switching Protocols", b"HTTP/1.0 200", b"HTTP/1.1 99 x", b"", b"GET / HTTP/1.1"]),
+    lines=_field_lines,
+    ends=st.lists(st.sampled_from([b"\r\n", b"\n"]), min_size=14, max_size=14),
+    tail=st.sampled_from([b"", b"body", b"\r\n", b"HTTP/1.1 200 OK\r\n\r\n"]),
+    is_response=st.booleans(),
+    limits=st.sampled_from([(MAX_LINE_SIZE, MAX_HEADERS), (40, 3), (200, 1)]),
+)
+def test_a_whole_head_in_one_read_is_parsed_as_line_by_line(
+    start: bytes, lines: list[bytes], ends: list[bytes], tail: bytes, is_response: bool, limits: tuple[int, int]
+) -> None:
+    """A head that arrives whole is parsed by one regular expression over its
+    fields (``HeadParser._whole``) when every line ends in CRLF and matches;
+    whatever the bytes, the outcome (heads, fields in order, leftover, or the
+    error and its message) is the one of reading the same bytes one byte at a
+    time, which goes line by line."""
+    data = b"".join(line + end for line, end in zip([start, *lines], ends)) + ends[-1] + tail
+    max_line, max_headers = limits
+
+    def parser() -> HeadParser:
+        return HeadParser(is_response=is_response, max_line_size=max_line, max_headers=max_headers)
+
+    whole = _outcome(parser(), [data])
+    assert whole == _outcome(parser(), [data[i : i + 1] for i in range(len(data))])
+
+
+def test_whole_heads_take_the_one_expression_path() -> None:
+    """The usual answer is parsed without the line loop (no field list kept)."""
+    parser = HeadParser(is_response=True)
+    calls: list[bytes] = []
+    real = parser._whole
+    parser._whole = lambda block: calls.append(block) or real(block)  # type: ignore[method-assign]
+    head = parser.feed(RESPONSE + b"rest")
+    assert isinstance(head, ResponseHead) and head.headers.getall("X-Dup") == ["1", "2"]
+    assert head.headers["Connection"] == "keep-alive, Upgrade"
+    assert calls == [RESPONSE[:-2]] and parser.leftover == b"rest"
