@@ -1,7 +1,7 @@
 """IP literals connect without a lookup (``_dns.ip_literal``): exactly the
 strings the standard library's ``ipaddress.ip_address`` takes, nothing else
 (a name, or anything odd, goes to ``getaddrinfo``); one address is then
-connected by the event loop in one call."""
+connected by uvloop in one call."""
 
 from __future__ import annotations
 
@@ -88,9 +88,10 @@ async def _echo(ws: aiohttp_ws.ServerWebSocket) -> None:
 @pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
 def test_one_literal_is_connected_by_the_loop(loop_name: str, host: str) -> None:
-    """One address without a scope id is handed to the loop's
-    ``create_connection`` as it is (on uvloop one C call instead of our socket
-    and ``sock_connect``): both families, both loops, the right peer."""
+    """One address without a scope id: on uvloop it is handed to the loop's
+    ``create_connection`` as it is (one C call instead of our socket and
+    ``sock_connect``), on asyncio's loop our socket connects it: both
+    families, both loops, the right peer and local address."""
     peer, ours = _connects_on(loop_name, host)
     assert peer[0] == host and ours[0] == host
 
