@@ -29,9 +29,15 @@ class _Expiry:
         self.task.cancel()
 
 
-async def bounded(awaitable: Awaitable[T], deadline: float | None) -> T:
+async def bounded(
+    awaitable: Awaitable[T],
+    deadline: float | None,
+    message: str | None = None,
+    error: type[ServerTimeoutError] = ServerTimeoutError,
+) -> T:
     """Await *awaitable* in the calling task until *deadline* (a ``loop.time()``
-    value; ``None``: no bound), then cancel it and raise ``asyncio.TimeoutError``.
+    value; ``None``: no bound), then cancel it and raise ``asyncio.TimeoutError``
+    (with a *message*: ``error(message)``, see ``within``).
 
     On Python 3.11+ this is ``asyncio.timeout_at``'s behaviour (the task is
     cancelled at the deadline; the cancellation becomes ``TimeoutError`` only
@@ -47,49 +53,47 @@ async def bounded(awaitable: Awaitable[T], deadline: float | None) -> T:
     Raises ``RuntimeError`` outside a task."""
     if deadline is None:
         return await awaitable
-    if sys.version_info < (3, 11):  # no Task.uncancel: a task per wait
-        return await asyncio.wait_for(awaitable, max(deadline - asyncio.get_running_loop().time(), 0))
-    task = _current_task()
-    if task is None:
-        raise RuntimeError("a deadline needs a task")
-    enclosing = _ENCLOSING.get()
-    if enclosing is not None and enclosing[0] is task and enclosing[1] <= deadline:
-        return await awaitable
-    loop = task.get_loop()
-    cancelling = task.cancelling()
-    expiry = _Expiry(task)
-    handle = loop.call_at(deadline, expiry) if deadline > loop.time() else loop.call_soon(expiry)
-    token = _ENCLOSING.set((task, deadline))
-    try:
-        return await awaitable
-    except asyncio.CancelledError as exc:
-        if expiry.fired:
-            expiry.fired = False
-            if task.uncancel() <= cancelling:
-                raise asyncio.TimeoutError() from exc
-        raise
-    finally:
-        handle.cancel()
-        if expiry.fired:  # expired as the wait ended otherwise: drop its cancel request
-            task.uncancel()
-        _ENCLOSING.reset(token)
+    try:  # with a message, within()'s report in the same frame: one coroutine per deadline
+        if sys.version_info < (3, 11):  # no Task.uncancel: a task per wait
+            return await asyncio.wait_for(awaitable, max(deadline - asyncio.get_running_loop().time(), 0))
+        task = _current_task()
+        if task is None:
+            raise RuntimeError("a deadline needs a task")
+        enclosing = _ENCLOSING.get()
+        if enclosing is not None and enclosing[0] is task and enclosing[1] <= deadline:
+            return await awaitable
+        loop = task.get_loop()
+        cancelling = task.cancelling()
+        expiry = _Expiry(task)
+        handle = loop.call_at(deadline, expiry) if deadline > loop.time() else loop.call_soon(expiry)
+        token = _ENCLOSING.set((task, deadline))
+        try:
+            return await awaitable
+        except asyncio.CancelledError as exc:
+            if expiry.fired:
+                expiry.fired = False
+                if task.uncancel() <= cancelling:
+                    raise asyncio.TimeoutError() from exc
+            raise
+        finally:
+            handle.cancel()
+            if expiry.fired:  # expired as the wait ended otherwise: drop its cancel request
+                task.uncancel()
+            _ENCLOSING.reset(token)
+    except asyncio.TimeoutError as exc:
+        if message is None or isinstance(exc, ServerTimeoutError):
+            raise
+        raise error(message) from exc
 
 
-async def within(
+def within(
     deadline: float | None, awaitable: Awaitable[T], message: str, error: type[ServerTimeoutError] = ServerTimeoutError
-) -> T:
+) -> Awaitable[T]:
     """Await *awaitable* until *deadline* (a ``loop.time()`` value; ``None``:
     no bound). Past it: ``error(message)``. A ``ServerTimeoutError``
     raised inside (a read timeout, say) passes unchanged, as does any error
-    when there is no deadline."""
-    if deadline is None:
-        return await awaitable
-    try:
-        return await bounded(awaitable, deadline)
-    except asyncio.TimeoutError as exc:
-        if isinstance(exc, ServerTimeoutError):
-            raise
-        raise error(message) from exc
+    when there is no deadline. (``bounded`` with a message: one coroutine.)"""
+    return bounded(awaitable, deadline, message, error)
 
 
 def deadline_after(seconds: float | None) -> float | None:

@@ -282,8 +282,10 @@ class SessionBase:
         proxy_auth: BasicAuth | None,
         proxy_headers: HeadersArg,
     ) -> _Route:
-        merged: CIMultiDict[str] = CIMultiDict(self._proxy_headers)
-        merged.update(CIMultiDict(proxy_headers or {}))
+        merged = self._proxy_headers  # never changed in place (_proxy_for and the connector copy)
+        if proxy_headers:
+            merged = CIMultiDict(merged)
+            merged.update(CIMultiDict(proxy_headers))
         chosen = URL(proxy) if isinstance(proxy, str) else proxy
         return _Route(
             ssl=ssl,

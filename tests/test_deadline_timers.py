@@ -190,3 +190,29 @@ def test_deadlines_and_close_on_uvloop() -> None:
             await server.wait_closed()
 
     uvloop.run(main())
+
+
+async def test_within_reports_timeouts_from_inside_as_before() -> None:
+    """``within`` (now ``bounded`` with a message, in one coroutine) turns any
+    ``TimeoutError`` that leaves the wait into ``error(message)`` when it has a
+    deadline (an OS-level ETIMEDOUT from a connect included), lets a
+    ``ServerTimeoutError`` through unchanged, and reports nothing without a
+    deadline."""
+    loop = asyncio.get_running_loop()
+
+    async def raises(exc: BaseException) -> None:
+        raise exc
+
+    etimedout = TimeoutError(110, "Connection timed out")
+    with pytest.raises(ConnectionTimeoutError, match="^reported$") as info:
+        await within(loop.time() + 30, raises(etimedout), "reported", ConnectionTimeoutError)
+    assert info.value.__cause__ is etimedout
+    read_timeout = ServerTimeoutError("read")
+    with pytest.raises(ServerTimeoutError, match="^read$"):
+        await within(loop.time() + 30, raises(read_timeout), "reported", ConnectionTimeoutError)
+    with pytest.raises(TimeoutError) as bare:
+        await within(None, raises(etimedout), "reported", ConnectionTimeoutError)
+    assert bare.value is etimedout
+    with pytest.raises(TimeoutError) as plain:  # bounded without a message reports nothing
+        await bounded(raises(etimedout), loop.time() + 30)
+    assert plain.value is etimedout

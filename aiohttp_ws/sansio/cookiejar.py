@@ -195,6 +195,8 @@ class CookieJar:
     def filter_cookies(self, request_url: URL) -> SimpleCookie:
         """The cookies to send to *request_url* (RFC 6265 §5.4): domain and
         path match, ``Secure`` only over https/wss, none expired; longer paths first."""
+        if not self._cookies:  # the usual jar: nothing to match
+            return SimpleCookie()
         host = (request_url.raw_host or "").lower().rstrip(".")
         now = time.time()
         self._expire(now)
