@@ -117,7 +117,8 @@ class _Ending:
                 self.closed_at = None
                 transport = self.conn.transport
                 if transport is not None and not self.conn.lost:
-                    transport.close()
+                    transport.close()  # connection_lost is queued: wake close() right behind it
+                    self.wake()
             elif due is None or linger_end < due:
                 due = linger_end
         if self.deadline is not None and now >= self.deadline:
@@ -137,16 +138,15 @@ class _Ending:
         """Wait for the end of TCP unless the close timeout passed; whether
         the connection is lost."""
         conn = self.conn
-        if conn.lost:
-            return True
-        if self.expired:
-            return False
-        self.waiter = self.loop.create_future()
-        try:
-            await self.waiter
-        finally:
-            self.waiter = None
-        return conn.lost
+        while not conn.lost:  # woken early by eof_received: wait on for connection_lost
+            if self.expired:
+                return False
+            self.waiter = self.loop.create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return True
 
     def end(self) -> None:
         if self.handle is not None:
@@ -289,7 +289,15 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         self.transport.write(data)
 
     def eof_received(self) -> bool | None:
-        return None  # let the transport close itself
+        ending = self._ending
+        if ending is not None and ending.waiter is not None and self.transport is not None:
+            # A close() waits for the end of TCP, which this is: close the
+            # transport first (its connection_lost is queued), then wake
+            # close(), which so runs right after connection_lost, in the next
+            # loop iteration instead of the one after (until_lost checks).
+            self.transport.close()
+            ending.wake()
+        return None  # the transport closes itself (again: a no-op)
 
     def connection_lost(self, exc: Exception | BaseException | None) -> None:
         if self._lost_fut.done():

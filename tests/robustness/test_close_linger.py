@@ -141,3 +141,36 @@ async def test_close_arms_one_timer_when_the_server_ends_tcp(
     assert await ws.close() is True
     assert 0.25 < loop.time() - start < 1.0
     assert ws.close_code == 1006 and isinstance(ws.exception(), aiohttp_ws.ServerTimeoutError)
+
+
+async def test_close_returns_right_after_connection_lost(
+    raw_server: Callable[[Script], Awaitable[RawServer]],
+) -> None:
+    """When the server ends TCP, ``eof_received`` closes the transport and
+    wakes ``close()`` behind the queued ``connection_lost``: ``close()``
+    returns in the loop iteration that runs ``connection_lost`` (the slot is
+    back, the fd closed), not one iteration later. Also when our linger ends
+    TCP (the server waits for our FIN)."""
+    loop = asyncio.get_running_loop()
+    for script in (closes_first, waits_for_client_fin([])):
+        server = await raw_server(script)
+        async with aiohttp_ws.ClientSession() as session:
+            ws = await session.ws_connect(server.url)
+            iterations: list[None] = []
+            lost_in: list[int] = []
+            ws._conn.add_lost_callback(lambda: lost_in.append(len(iterations)))
+            select = loop._selector.select  # type: ignore[attr-defined]
+
+            def counting(timeout: float | None = None) -> object:
+                iterations.append(None)
+                return select(timeout)
+
+            loop._selector.select = counting  # type: ignore[attr-defined]
+            try:
+                assert await ws.close() is True
+                returned_in = len(iterations)
+            finally:
+                loop._selector.select = select  # type: ignore[attr-defined]
+            assert ws.closed and ws.close_code == 1000
+            assert session.connector._limiter.total == 0  # connection_lost released the slot
+            assert lost_in == [returned_in], (lost_in, returned_in)
