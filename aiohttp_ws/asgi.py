@@ -22,6 +22,10 @@ from .exceptions import ClientConnectionResetError, PayloadTooBig, WSMessageType
 from .models import WS_CLOSED_MESSAGE, WSCloseCode, WSMessage, WSMsgType
 from .server_hooks import Accept, ProcessRequest, Refuse, SelectSubprotocol, UpgradeRequest, choose, decide
 
+# Per-message enum members as module constants (~100 ns per lookup on 3.11).
+_TEXT, _BINARY, _CLOSE, _CLOSED = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CLOSE, WSMsgType.CLOSED
+_ERROR = WSMsgType.ERROR
+
 __all__ = ("AsgiWebSocket", "websocket_app")
 
 logger = logging.getLogger("aiohttp_ws.server")
@@ -90,16 +94,16 @@ class AsgiWebSocket:
         if event["type"] == "websocket.disconnect":
             self.closed = True
             self.close_code = event.get("code", 1005)
-            return WSMessage(WSMsgType.CLOSE, self.close_code, event.get("reason") or "")
+            return WSMessage(_CLOSE, self.close_code, event.get("reason") or "")
         text, data = event.get("text"), event.get("bytes")
         size = len(text.encode("utf-8")) if text is not None else len(data or b"")
         if self._max_msg_size and size > self._max_msg_size:
             error = PayloadTooBig(f"message of {size} bytes exceeds max_msg_size ({self._max_msg_size} bytes)")
             await self.close(code=WSCloseCode.MESSAGE_TOO_BIG)
-            return WSMessage(WSMsgType.ERROR, error, None)
+            return WSMessage(_ERROR, error, None)
         if text is not None:
-            return WSMessage(WSMsgType.TEXT, text, None)
-        return WSMessage(WSMsgType.BINARY, data or b"", None)
+            return WSMessage(_TEXT, text, None)
+        return WSMessage(_BINARY, data or b"", None)
 
     async def _receive_type(self, tp: WSMsgType) -> Any:
         msg = await self.receive()
@@ -136,7 +140,7 @@ class AsgiWebSocket:
     async def _iterate(self) -> AsyncIterator[WSMessage]:
         while True:
             msg = await self.receive()
-            if msg.tp in (WSMsgType.CLOSE, WSMsgType.CLOSED):
+            if msg.tp is _CLOSE or msg.tp is _CLOSED:
                 return
             yield msg
 

@@ -535,13 +535,16 @@ def serve(
     return AwaitableContext(_serve(handler, host, port, **kwargs), _close_server)
 
 
+_TEXT, _BINARY = WSMsgType.TEXT, WSMsgType.BINARY  # module constants: ~100 ns per enum lookup on 3.11
+
+
 async def echo_handler(ws: ServerWebSocket) -> None:
     """Send every TEXT and BINARY message back unchanged, until the peer closes."""
     try:
         async for msg in ws:
-            if msg.tp is WSMsgType.TEXT:
+            if msg.tp is _TEXT:
                 await ws.send_str(msg.data)
-            elif msg.tp is WSMsgType.BINARY:
+            elif msg.tp is _BINARY:
                 await ws.send_bytes(msg.data)
     except ClientConnectionResetError:
         pass  # the peer's close frame was answered while messages were pending

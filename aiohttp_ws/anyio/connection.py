@@ -40,6 +40,7 @@ _BINARY = WSMsgType.BINARY
 _ERROR = WSMsgType.ERROR
 _PONG = WSMsgType.PONG
 _CHUNK = WSMsgType.CONTINUATION
+_CLOSED_STATE = State.CLOSED  # module constants: an enum member lookup costs ~100 ns on 3.11
 #: Bytes asked of the stream per read.
 READ_SIZE = 256 * 1024
 #: ``get_extra_info`` names (asyncio's) and the anyio typed attributes behind them.
@@ -173,7 +174,7 @@ class AnyioConnection(AnyioSendPath, PartReceiving):
                 self._tg.start_soon(self._failure_grace, self._failure_timer)
             else:
                 await self._finish_failure()
-        elif core.state is State.CLOSED:
+        elif core.state is _CLOSED_STATE:
             await self._on_closed()
 
     async def _flush_replies(self) -> None:
@@ -261,7 +262,7 @@ class AnyioConnection(AnyioSendPath, PartReceiving):
     @property
     def closed(self) -> bool:
         """The close handshake completed, the connection failed, or the stream ended."""
-        return self.core.state is State.CLOSED
+        return self.core.state is _CLOSED_STATE
 
     @property
     def lost(self) -> bool:
@@ -335,7 +336,7 @@ class AnyioConnection(AnyioSendPath, PartReceiving):
         core = self.core
         if core.close_received and not core.close_sent and not self.lost:
             await self.close(1000, b"", self._close_timeout)  # autoclose=False: reply now, as aiohttp
-        if core.state is State.CLOSED or core.close_received or core.close_sent or self.lost:
+        if core.state is _CLOSED_STATE or core.close_received or core.close_sent or self.lost:
             return WS_CLOSED_MESSAGE
         if self._receiving:
             raise RuntimeError("Concurrent call to receive() is not allowed")
@@ -390,7 +391,7 @@ class AnyioConnection(AnyioSendPath, PartReceiving):
             await self._finish_failure()
             return False
         try:
-            if self.lost or core.close_sent or core.state is State.CLOSED:
+            if self.lost or core.close_sent or core.state is _CLOSED_STATE:
                 with anyio.move_on_after(timeout):
                     await self._closed_event.wait()
                     await self._lost_event.wait()
