@@ -20,9 +20,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Awaitable
 
 from .exceptions import ClientConnectionResetError, InvalidStateError
-from .models import WSMessage, WSMsgType
+from .models import WSMessage
 from .sansio.frames import compiled_twin
-from .sansio.state import State
+from .sansio._members import MSG_BINARY, MSG_CHUNK, MSG_TEXT, STATE_OPEN
 
 if TYPE_CHECKING:
     import asyncio
@@ -37,10 +37,6 @@ __all__ = ("HotPath", "EXECUTOR_COMPRESS_THRESHOLD", "HAS_COMPILED_CONNECTION")
 #: (zlib releases the GIL) so the event loop keeps running; smaller ones inline.
 EXECUTOR_COMPRESS_THRESHOLD = 64 * 1024
 
-_TEXT = WSMsgType.TEXT
-_BINARY = WSMsgType.BINARY
-_CHUNK = WSMsgType.CONTINUATION
-_OPEN = State.OPEN
 
 
 class HotPath:
@@ -92,7 +88,7 @@ class HotPath:
             self._last_rx = self._loop.time()
         for msg in messages:
             tp = msg.tp
-            if tp is not _BINARY and tp is not _TEXT:
+            if tp is not MSG_BINARY and tp is not MSG_TEXT:
                 self._on_events(messages)
                 return
         # Only data messages (the usual batch): no reply was made, the state
@@ -118,7 +114,7 @@ class HotPath:
         inbox = self._inbox
         inbox.messages.append(msg)
         tp = msg.tp
-        if tp is _BINARY or tp is _TEXT or tp is _CHUNK:
+        if tp is MSG_BINARY or tp is MSG_TEXT or tp is MSG_CHUNK:
             inbox.queued += len(msg.data)
             if inbox.queued > inbox.high and not inbox.paused and self.transport is not None:
                 inbox.paused = True
@@ -131,7 +127,7 @@ class HotPath:
         inbox = self._inbox
         if inbox.messages:
             tp = inbox.messages[0].tp
-            if tp is _BINARY or tp is _TEXT:
+            if tp is MSG_BINARY or tp is MSG_TEXT:
                 return inbox.take()
         return None
 
@@ -143,7 +139,7 @@ class HotPath:
         await the message without a second coroutine. The caller awaits it,
         calls ``drop_waiter(fut)`` if that raises (cancellation) and passes a
         message that is not TEXT or BINARY to ``settle()``."""
-        if self._waiter is not None or self._inbox.messages or self.core.state is not _OPEN:
+        if self._waiter is not None or self._inbox.messages or self.core.state is not STATE_OPEN:
             return None
         fut: asyncio.Future[WSMessage] = self._loop.create_future()
         self._waiter = fut

@@ -11,7 +11,8 @@ from __future__ import annotations
 import collections
 from typing import Callable
 
-from .models import WSMessage, WSMsgType
+from .models import WSMessage
+from .sansio._members import MSG_BINARY, MSG_CHUNK, MSG_CLOSE, MSG_ERROR, MSG_PING, MSG_PONG, MSG_TEXT
 
 __all__ = ("Inbox", "DEFAULT_MAX_QUEUE_BYTES")
 
@@ -19,14 +20,7 @@ __all__ = ("Inbox", "DEFAULT_MAX_QUEUE_BYTES")
 #: low-water mark defaults to a quarter of it.
 DEFAULT_MAX_QUEUE_BYTES = 1024 * 1024
 
-_TEXT = WSMsgType.TEXT
-_BINARY = WSMsgType.BINARY
-_CHUNK = WSMsgType.CONTINUATION  # a part of a streamed message (``WebSocketProtocol.stream_fragments``)
-_CLOSE = WSMsgType.CLOSE
-_ERROR = WSMsgType.ERROR
-_PING = WSMsgType.PING
-_PONG = WSMsgType.PONG
-_DATA = (_TEXT, _BINARY, _CHUNK)
+_DATA = (MSG_TEXT, MSG_BINARY, MSG_CHUNK)
 
 
 class Inbox:
@@ -71,17 +65,17 @@ class Inbox:
         closing = self.closing_locally
         if autoping and not closing:  # the usual case: only PING/PONG are not for the application
             for msg in messages:
-                if msg.tp is _PING or msg.tp is _PONG:
+                if msg.tp is MSG_PING or msg.tp is MSG_PONG:
                     break
             else:
                 return messages
         return [
             msg
             for msg in messages
-            if (msg.tp in _DATA or msg.tp is _CLOSE)
+            if (msg.tp in _DATA or msg.tp is MSG_CLOSE)
             and not closing
-            or msg.tp is _ERROR
-            or (msg.tp not in _DATA and msg.tp is not _CLOSE and not autoping)
+            or msg.tp is MSG_ERROR
+            or (msg.tp not in _DATA and msg.tp is not MSG_CLOSE and not autoping)
         ]
 
     def put(self, msg: WSMessage) -> None:
@@ -98,7 +92,7 @@ class Inbox:
         the low-water mark while paused."""
         msg = self.messages.popleft()
         tp = msg.tp
-        if tp is _BINARY or tp is _TEXT or tp is _CHUNK:
+        if tp is MSG_BINARY or tp is MSG_TEXT or tp is MSG_CHUNK:
             self.queued -= len(msg.data)
             if self.paused and self.queued <= self.low:
                 self.paused = False

@@ -21,10 +21,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from .exceptions import ClientConnectionResetError, PayloadTooBig, WSMessageTypeError
 from .models import WS_CLOSED_MESSAGE, WSCloseCode, WSMessage, WSMsgType
 from .server_hooks import Accept, ProcessRequest, Refuse, SelectSubprotocol, UpgradeRequest, choose, decide
-
-# Per-message enum members as module constants (~100 ns per lookup on 3.11).
-_TEXT, _BINARY, _CLOSE, _CLOSED = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CLOSE, WSMsgType.CLOSED
-_ERROR = WSMsgType.ERROR
+from .sansio._members import MSG_BINARY, MSG_CLOSE, MSG_CLOSED, MSG_ERROR, MSG_TEXT
 
 __all__ = ("AsgiWebSocket", "websocket_app")
 
@@ -94,16 +91,16 @@ class AsgiWebSocket:
         if event["type"] == "websocket.disconnect":
             self.closed = True
             self.close_code = event.get("code", 1005)
-            return WSMessage(_CLOSE, self.close_code, event.get("reason") or "")
+            return WSMessage(MSG_CLOSE, self.close_code, event.get("reason") or "")
         text, data = event.get("text"), event.get("bytes")
         size = len(text.encode("utf-8")) if text is not None else len(data or b"")
         if self._max_msg_size and size > self._max_msg_size:
             error = PayloadTooBig(f"message of {size} bytes exceeds max_msg_size ({self._max_msg_size} bytes)")
             await self.close(code=WSCloseCode.MESSAGE_TOO_BIG)
-            return WSMessage(_ERROR, error, None)
+            return WSMessage(MSG_ERROR, error, None)
         if text is not None:
-            return WSMessage(_TEXT, text, None)
-        return WSMessage(_BINARY, data or b"", None)
+            return WSMessage(MSG_TEXT, text, None)
+        return WSMessage(MSG_BINARY, data or b"", None)
 
     async def _receive_type(self, tp: WSMsgType) -> Any:
         msg = await self.receive()
@@ -140,7 +137,7 @@ class AsgiWebSocket:
     async def _iterate(self) -> AsyncIterator[WSMessage]:
         while True:
             msg = await self.receive()
-            if msg.tp is _CLOSE or msg.tp is _CLOSED:
+            if msg.tp is MSG_CLOSE or msg.tp is MSG_CLOSED:
                 return
             yield msg
 

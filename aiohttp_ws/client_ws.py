@@ -27,6 +27,7 @@ from .models import (
     WSMessage,
     WSMsgType,
 )
+from .sansio._members import MSG_BINARY, MSG_CHUNK, MSG_CLOSE, MSG_CLOSED, MSG_CLOSING, MSG_ERROR, MSG_TEXT
 
 __all__ = (
     "WSConnection",
@@ -53,16 +54,6 @@ _DecodeText = TypeVar("_DecodeText", bound=bool, covariant=True)
 #: After this many ``receive()`` calls on a closed connection, raise instead of
 #: returning CLOSED again (aiohttp's guard against busy loops).
 _CLOSED_RECEIVE_LIMIT = 5
-
-# Message types as module constants: on Python 3.11 ``WSMsgType.TEXT`` costs
-# about 100 ns per lookup (an enum member found through the class), a global 7.
-_TEXT = WSMsgType.TEXT
-_BINARY = WSMsgType.BINARY
-_CHUNK = WSMsgType.CONTINUATION
-_ERROR = WSMsgType.ERROR
-_CLOSE = WSMsgType.CLOSE
-_CLOSING = WSMsgType.CLOSING
-_CLOSED = WSMsgType.CLOSED
 
 
 class WSConnection(Protocol):
@@ -240,7 +231,7 @@ class WebSocketBase(Generic[_DecodeText]):
         if waiting is not None:
             await waiting
         if self._traces:
-            await self._trace_sent(_TEXT, len(payload))
+            await self._trace_sent(MSG_TEXT, len(payload))
 
     async def send_bytes(self, data: bytes | bytearray | memoryview, compress: int | None = None) -> None:
         """Send a BINARY message. Raises ``TypeError`` for other types,
@@ -252,7 +243,7 @@ class WebSocketBase(Generic[_DecodeText]):
         if waiting is not None:
             await waiting
         if self._traces:
-            await self._trace_sent(_BINARY, len(data))
+            await self._trace_sent(MSG_BINARY, len(data))
 
     async def send_json(
         self,
@@ -370,16 +361,16 @@ class WebSocketBase(Generic[_DecodeText]):
                 except BaseException:
                     conn.drop_waiter(fut)
                     raise
-                if msg.tp is not _TEXT and msg.tp is not _BINARY:
+                if msg.tp is not MSG_TEXT and msg.tp is not MSG_BINARY:
                     msg = await conn.settle(msg)
         if self._traces:
             await send_all(self._traces, "on_ws_message_received", TraceWSMessageReceivedParams(msg))
-        if msg.tp is _CLOSED:
+        if msg.tp is MSG_CLOSED:
             self._closed_receives += 1
             if self._closed_receives > _CLOSED_RECEIVE_LIMIT:
                 raise RuntimeError("WebSocket connection is closed.")
-        elif msg.tp is _TEXT and not self._decode_text:
-            return WSMessage(_TEXT, msg.data.encode("utf-8"), msg.extra)
+        elif msg.tp is MSG_TEXT and not self._decode_text:
+            return WSMessage(MSG_TEXT, msg.data.encode("utf-8"), msg.extra)
         return msg
 
     async def _receive_type(self, tp: WSMsgType, timeout: float | None) -> Any:
@@ -400,12 +391,12 @@ class WebSocketBase(Generic[_DecodeText]):
     async def receive_str(self, *, timeout: float | None = None) -> str | bytes:
         """The next message's text: ``str``, or its UTF-8 ``bytes`` with
         ``decode_text=False``. Raises ``WSMessageTypeError`` if it is not TEXT."""
-        data: str | bytes = await self._receive_type(_TEXT, timeout)
+        data: str | bytes = await self._receive_type(MSG_TEXT, timeout)
         return data
 
     async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
         """The next message's bytes. Raises ``WSMessageTypeError`` if it is not BINARY."""
-        data: bytes = await self._receive_type(_BINARY, timeout)
+        data: bytes = await self._receive_type(MSG_BINARY, timeout)
         return data
 
     async def receive_json(
@@ -414,7 +405,7 @@ class WebSocketBase(Generic[_DecodeText]):
         """``loads()`` of the next TEXT message's data (``str``, or ``bytes`` with
         ``decode_text=False``). Raises ``WSMessageTypeError`` if it is not TEXT,
         and whatever *loads* raises for bad JSON."""
-        return loads(await self._receive_type(_TEXT, timeout))
+        return loads(await self._receive_type(MSG_TEXT, timeout))
 
     async def receive_stream(self, *, timeout: float | None = None) -> AsyncIterator[Any]:
         """The next message, part by part as its frames arrive: an async
@@ -441,10 +432,10 @@ class WebSocketBase(Generic[_DecodeText]):
         conn = self._conn
         conn.stream_messages()
         msg = await conn.receive_part(timeout or self._timeout.ws_receive)
-        if msg.tp is _TEXT or msg.tp is _BINARY:
+        if msg.tp is MSG_TEXT or msg.tp is MSG_BINARY:
             yield self._text_part(msg.data)
             return
-        if msg.tp is not _CHUNK:
+        if msg.tp is not MSG_CHUNK:
             raise WSMessageTypeError(f"Received message {msg.tp}:{msg.data!r} is not a data message")
         yielded = False
         while True:
@@ -455,9 +446,9 @@ class WebSocketBase(Generic[_DecodeText]):
             if fin:
                 return
             msg = await conn.receive_part(timeout or self._timeout.ws_receive)
-            if msg.tp is _ERROR:
+            if msg.tp is MSG_ERROR:
                 raise msg.data  # the violation that failed the connection (1009: max_msg_size, ...)
-            if msg.tp is not _CHUNK:
+            if msg.tp is not MSG_CHUNK:
                 raise ClientConnectionResetError(f"the connection ended inside a message ({msg.tp.name})")
 
     def _text_part(self, data: Any) -> Any:
@@ -517,7 +508,7 @@ class WebSocketBase(Generic[_DecodeText]):
         """Messages until CLOSE, CLOSING or CLOSED (ERROR is yielded)."""
         msg = await self.receive()
         tp = msg.tp
-        if tp is _CLOSE or tp is _CLOSING or tp is _CLOSED:
+        if tp is MSG_CLOSE or tp is MSG_CLOSING or tp is MSG_CLOSED:
             raise StopAsyncIteration
         return msg
 

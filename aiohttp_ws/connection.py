@@ -24,8 +24,9 @@ from ._parts import PartReceiving
 from ._pings import Pings
 from ._send import EXECUTOR_COMPRESS_THRESHOLD, SendPath
 from .http_proto import HttpHeadProtocol
-from .models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage, WSMsgType
-from .sansio.protocol import State, WebSocketProtocol
+from .models import WS_CLOSED_MESSAGE, WS_CLOSING_MESSAGE, WSMessage
+from .sansio.protocol import WebSocketProtocol
+from .sansio._members import MSG_BINARY, MSG_CHUNK, MSG_CLOSE, MSG_ERROR, MSG_PONG, MSG_TEXT, STATE_CLOSED, STATE_OPEN
 
 __all__ = ("WebSocketConnection", "DEFAULT_MAX_QUEUE_BYTES", "EXECUTOR_COMPRESS_THRESHOLD")
 
@@ -37,14 +38,6 @@ FAILURE_GRACE = 0.5
 #: end TCP first (RFC 6455 §7.1.1), then ends it itself with a FIN.
 CLOSE_LINGER = 1.0
 
-_TEXT = WSMsgType.TEXT
-_BINARY = WSMsgType.BINARY
-_ERROR = WSMsgType.ERROR
-_CLOSE = WSMsgType.CLOSE
-_PONG = WSMsgType.PONG
-_CHUNK = WSMsgType.CONTINUATION
-_OPEN = State.OPEN
-_CLOSED_STATE = State.CLOSED  # module constants: an enum member lookup costs ~100 ns on 3.11
 
 
 async def _wait_done(fut: asyncio.Future[None], timeout: float | None) -> bool:
@@ -245,7 +238,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         if self._pings.outstanding:
             now = self._loop.time()
             for msg in messages:
-                if msg.tp is _PONG:
+                if msg.tp is MSG_PONG:
                     self._pings.pong(msg.data, now)
         out = core.data_to_send(hold_pongs=self._write_paused)
         if out and self.transport is not None:
@@ -254,23 +247,23 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         closing = self._inbox.closing_locally
         for msg in messages:
             tp = msg.tp
-            if tp is _BINARY or tp is _TEXT or tp is _CLOSE or tp is _CHUNK:
+            if tp is MSG_BINARY or tp is MSG_TEXT or tp is MSG_CLOSE or tp is MSG_CHUNK:
                 if not closing:
                     self._deliver(msg)
-            elif tp is _ERROR:
+            elif tp is MSG_ERROR:
                 self.exception = msg.data
                 self._deliver(msg)
             elif not core.autoping:  # PING / PONG reach the application only without autoping
                 self._deliver(msg)
         if core.failing and self._failure_timer is None:
-            if any(m.tp is _TEXT or m.tp is _BINARY for m in messages) or self._inbox.queued:
+            if any(m.tp is MSG_TEXT or m.tp is MSG_BINARY for m in messages) or self._inbox.queued:
                 # Grace: the application may still answer the messages that
                 # came before the violation (Autobahn 3.x, 4.x, 5.15). Receiving
                 # the ERROR or calling close() ends it at once (_delivered, close).
                 self._failure_timer = self._loop.call_later(FAILURE_GRACE, self._finish_failure)
             else:
                 self._finish_failure()
-        elif core.state is _CLOSED_STATE:
+        elif core.state is STATE_CLOSED:
             self._on_closed()
 
     def _finish_failure(self) -> None:
@@ -310,7 +303,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
             err = ClientConnectionResetError(f"Connection lost: {exc}")
             err.__cause__ = exc
             self.exception = err
-            self._deliver(WSMessage(_ERROR, err, None))
+            self._deliver(WSMessage(MSG_ERROR, err, None))
         self._lost_fut.set_result(None)
         if self._ending is not None:
             self._ending.wake()
@@ -362,7 +355,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
     @property
     def closed(self) -> bool:
         """The close handshake completed, the connection failed, or TCP ended."""
-        return self.core.state is _CLOSED_STATE
+        return self.core.state is STATE_CLOSED
 
     @property
     def lost(self) -> bool:
@@ -436,12 +429,12 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         inbox = self._inbox
         if inbox.messages:
             msg = inbox.take()
-            return msg if msg.tp is not _ERROR and msg.tp is not _CHUNK else await self.settle(msg, timeout, whole)
+            return msg if msg.tp is not MSG_ERROR and msg.tp is not MSG_CHUNK else await self.settle(msg, timeout, whole)
         core = self.core
-        if core.state is not _OPEN:  # OPEN: no close frame either way and TCP still up
+        if core.state is not STATE_OPEN:  # OPEN: no close frame either way and TCP still up
             if core.close_received and not core.close_sent and not self.lost:
                 await self.close(1000, b"", self._close_timeout)  # autoclose=False: reply now, as aiohttp
-            if core.state is _CLOSED_STATE or core.close_received or core.close_sent or self.lost:
+            if core.state is STATE_CLOSED or core.close_received or core.close_sent or self.lost:
                 return WS_CLOSED_MESSAGE  # nothing more can come: the close handshake has begun
         if self._waiter is not None:
             raise RuntimeError("Concurrent call to receive() is not allowed")
@@ -458,16 +451,16 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
                 self._waiter = None
             if handle is not None:
                 handle.cancel()
-        return msg if msg.tp is not _ERROR and msg.tp is not _CHUNK else await self.settle(msg, timeout, whole)
+        return msg if msg.tp is not MSG_ERROR and msg.tp is not MSG_CHUNK else await self.settle(msg, timeout, whole)
 
     async def settle(self, msg: WSMessage, timeout: float | None = None, whole: bool = True) -> WSMessage:
         """What ``receive()`` does with a message it took or was handed (also
         from ``message_waiter()``): an ERROR is returned once the failure's
         close frame is written, a part of a streamed message is joined with
         the rest unless *whole* is false."""
-        if msg.tp is _ERROR:
+        if msg.tp is MSG_ERROR:
             return self._delivered(msg)
-        return msg if msg.tp is not _CHUNK else await self._on_part(msg, timeout, whole)
+        return msg if msg.tp is not MSG_CHUNK else await self._on_part(msg, timeout, whole)
 
     def _now(self) -> float:
         return self._loop.time()
@@ -476,7 +469,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         """A failure's ERROR is returned only after its close frame is on the
         wire (aiohttp's order), so whatever the application does next, the
         peer sees the failure's close code."""
-        if msg.tp is _ERROR and self.core.failing:
+        if msg.tp is MSG_ERROR and self.core.failing:
             self._finish_failure()
         return msg
 
@@ -488,7 +481,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         self.core.abort(code)
         if self.exception is None:
             self.exception = exc
-        self._deliver(WSMessage(_ERROR, exc, None))
+        self._deliver(WSMessage(MSG_ERROR, exc, None))
         self._on_closed()
         if self.transport is not None:
             self.transport.abort()
@@ -510,7 +503,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         if core.failing:
             self._finish_failure()
             return False
-        if self.lost or core.close_sent or core.state is _CLOSED_STATE:
+        if self.lost or core.close_sent or core.state is STATE_CLOSED:
             deadline = None if timeout is None else self._loop.time() + timeout
             if not self.lost and core.close_sent and not self._closed_fut.done():
                 await _wait_done(self._closed_fut, timeout)

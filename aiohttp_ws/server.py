@@ -26,9 +26,10 @@ from .sansio.frames import OP_BINARY, OP_TEXT
 from .sansio.handshake import HandshakeRejected, accept_response, offered_protocols, process_request, reject_response
 from .sansio.http11 import RequestHead
 from .http_proto import HttpHeadProtocol
-from .models import ClientWSTimeout, WSMsgType
+from .models import ClientWSTimeout
 from .sansio.protocol import WebSocketProtocol
 from .server_hooks import Accept, ProcessRequest, Refuse, SelectSubprotocol, UpgradeRequest, choose, decide
+from .sansio._members import MSG_BINARY, MSG_TEXT
 
 __all__ = (
     "ServerWebSocket",
@@ -535,16 +536,13 @@ def serve(
     return AwaitableContext(_serve(handler, host, port, **kwargs), _close_server)
 
 
-_TEXT, _BINARY = WSMsgType.TEXT, WSMsgType.BINARY  # module constants: ~100 ns per enum lookup on 3.11
-
-
 async def echo_handler(ws: ServerWebSocket) -> None:
     """Send every TEXT and BINARY message back unchanged, until the peer closes."""
     try:
         async for msg in ws:
-            if msg.tp is _TEXT:
+            if msg.tp is MSG_TEXT:
                 await ws.send_str(msg.data)
-            elif msg.tp is _BINARY:
+            elif msg.tp is MSG_BINARY:
                 await ws.send_bytes(msg.data)
     except ClientConnectionResetError:
         pass  # the peer's close frame was answered while messages were pending

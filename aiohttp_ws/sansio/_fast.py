@@ -20,9 +20,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..exceptions import InvalidPayloadError, ProtocolError, WebSocketError
-from ..models import WSMessage, WSMsgType
+from ..models import WSMessage
 from .frames import OP_BINARY, OP_TEXT, build_frame, compiled_twin
 from .state import State
+from ._members import MSG_BINARY, MSG_TEXT, STATE_CLOSED, STATE_CLOSING, STATE_OPEN
 
 if TYPE_CHECKING:
     from . import _pure_mode as cython
@@ -36,11 +37,6 @@ else:
 
 __all__ = ("FastPath", "HAS_COMPILED_PROTOCOL")
 
-_TEXT = WSMsgType.TEXT
-_BINARY = WSMsgType.BINARY
-_OPEN = State.OPEN
-_CLOSING = State.CLOSING
-_CLOSED = State.CLOSED
 #: ``tuple.__new__(WSMessage, (tp, data, extra))``: what ``WSMessage(tp, data,
 #: extra)`` makes, without the NamedTuple's Python-level ``__new__``.
 _new_message = tuple.__new__
@@ -107,7 +103,7 @@ class FastPath:
         return self._receive()
 
     def _done_receiving(self) -> bool:
-        return self.state is _CLOSED or self.close_received or self.exception is not None
+        return self.state is STATE_CLOSED or self.close_received or self.exception is not None
 
     def _receive(self) -> list[WSMessage]:
         parser = self._parser
@@ -116,7 +112,7 @@ class FastPath:
             while True:
                 if not self._frag_opcode and not self._partial_used:
                     # Whole unfragmented, uncompressed messages in one compiled loop.
-                    if not parser.read_messages(messages, WSMessage, _BINARY, _TEXT):
+                    if not parser.read_messages(messages, WSMessage, MSG_BINARY, MSG_TEXT):
                         break  # every byte parsed
                 frame = parser.next_frame()
                 if frame is None:
@@ -124,9 +120,9 @@ class FastPath:
                 opcode = frame.opcode
                 simple = frame.fin and not frame.rsv1 and not self._frag_opcode and not self._partial_used
                 if simple and opcode == OP_BINARY:
-                    messages.append(_new_message(WSMessage, (_BINARY, frame.payload, None)))
+                    messages.append(_new_message(WSMessage, (MSG_BINARY, frame.payload, None)))
                 elif simple and opcode == OP_TEXT:
-                    messages.append(_new_message(WSMessage, (_TEXT, _decode_text(frame.payload), None)))
+                    messages.append(_new_message(WSMessage, (MSG_TEXT, _decode_text(frame.payload), None)))
                 elif opcode >= 8:
                     if frame.rsv1:
                         raise ProtocolError("RSV1 set on a control frame (RFC 7692 §6.1)")
@@ -156,7 +152,7 @@ class FastPath:
         # check_can_send_message() and will_compress() inlined; the precise
         # error still comes from check_can_send_message().
         state = self.state
-        if self.close_sent or self._sending_fragmented or state is not _OPEN and state is not _CLOSING:
+        if self.close_sent or self._sending_fragmented or state is not STATE_OPEN and state is not STATE_CLOSING:
             self.check_can_send_message()
         codec = self.codec
         if codec is not None and codec.can_compress and (compress is None or compress):

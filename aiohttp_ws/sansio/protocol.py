@@ -38,18 +38,8 @@ from .deflate import DeflateCodec, DeflateParams
 from ._fast import FastPath
 from .reassembly import Reassembly
 from .state import State
-from ..models import WSMessage, WSMsgType
-
-# Enum members as module constants: on Python 3.11 ``State.OPEN`` costs about
-# 100 ns per lookup (a member found through its class), a global 7.
-_CONNECTING = State.CONNECTING
-_OPEN = State.OPEN
-_CLOSING = State.CLOSING
-_CLOSED = State.CLOSED
-_PING_MSG = WSMsgType.PING
-_PONG_MSG = WSMsgType.PONG
-_CLOSE_MSG = WSMsgType.CLOSE
-_ERROR_MSG = WSMsgType.ERROR
+from ..models import WSMessage
+from ._members import MSG_CLOSE, MSG_ERROR, MSG_PING, MSG_PONG, STATE_CLOSED, STATE_CLOSING, STATE_CONNECTING, STATE_OPEN
 
 __all__ = ("State", "WebSocketProtocol")
 
@@ -118,9 +108,9 @@ class WebSocketProtocol(Reassembly, FastPath):
 
     def open(self) -> None:
         """CONNECTING → OPEN, once the opening handshake succeeded."""
-        if self.state is not _CONNECTING:
+        if self.state is not STATE_CONNECTING:
             raise InvalidStateError(f"cannot open a connection in state {self.state.name}")
-        self.state = _OPEN
+        self.state = STATE_OPEN
 
     def data_to_send(self, hold_pongs: bool = False) -> list[bytes]:
         """Take the bytes the protocol produced on its own: pongs, then the close reply.
@@ -158,32 +148,32 @@ class WebSocketProtocol(Reassembly, FastPath):
     def receive_eof(self) -> None:
         """The byte stream ended. Without a completed close handshake this is
         an abnormal closure: ``close_code`` becomes 1006 (RFC 6455 §7.1.5)."""
-        if self.state is not _CLOSED:
-            self.state = _CLOSED
+        if self.state is not STATE_CLOSED:
+            self.state = STATE_CLOSED
             self.failing = False
             if not self.close_received and self.exception is None:
                 self.close_code = 1006
 
     def _on_control(self, opcode: int, payload: bytes) -> WSMessage:
         if opcode == OP_PING:
-            if self.autoping and self.state is _OPEN:
+            if self.autoping and self.state is STATE_OPEN:
                 self._pongs.append(payload)
-            return WSMessage(_PING_MSG, payload, None)
+            return WSMessage(MSG_PING, payload, None)
         if opcode == OP_PONG:
-            return WSMessage(_PONG_MSG, payload, None)
+            return WSMessage(MSG_PONG, payload, None)
         code, reason = parse_close_payload(payload)
         self.close_received = True
         self.close_code = code
         self.close_reason = reason
         if self.close_sent:
-            self.state = _CLOSED
+            self.state = STATE_CLOSED
         elif self.autoclose:
             self._out.append(self._frame(OP_CLOSE, b"" if code == 1005 else payload[:2]))
             self.close_sent = True
-            self.state = _CLOSED
+            self.state = STATE_CLOSED
         else:
-            self.state = _CLOSING
-        return WSMessage(_CLOSE_MSG, code, reason)
+            self.state = STATE_CLOSING
+        return WSMessage(MSG_CLOSE, code, reason)
 
     def _fail(self, exc: WebSocketError) -> WSMessage:
         """Start failing the connection (RFC 6455 §7.1.7): stop receiving and
@@ -191,11 +181,11 @@ class WebSocketProtocol(Reassembly, FastPath):
         self.close_code = exc.code
         self.exception = exc
         if self.close_sent:
-            self.state = _CLOSED
+            self.state = STATE_CLOSED
         else:
-            self.state = _CLOSING
+            self.state = STATE_CLOSING
             self.failing = True
-        return WSMessage(_ERROR_MSG, exc, None)
+        return WSMessage(MSG_ERROR, exc, None)
 
     def finish_failure(self) -> bytes:
         """Bytes of the close frame that ends a failed connection, with the
@@ -203,7 +193,7 @@ class WebSocketProtocol(Reassembly, FastPath):
         if not self.failing:
             return b""
         self.failing = False
-        self.state = _CLOSED
+        self.state = STATE_CLOSED
         if self.close_sent:
             return b""
         assert self.exception is not None
@@ -214,8 +204,8 @@ class WebSocketProtocol(Reassembly, FastPath):
     def abort(self, code: int = 1006) -> None:
         """Move to CLOSED at once without a close handshake (e.g. heartbeat
         timeout); ``close_code`` becomes *code*."""
-        if self.state is not _CLOSED:
-            self.state = _CLOSED
+        if self.state is not STATE_CLOSED:
+            self.state = STATE_CLOSED
             self.close_code = code
 
     # -- sending ---------------------------------------------------------------
@@ -318,7 +308,7 @@ class WebSocketProtocol(Reassembly, FastPath):
             raise ValueError(f"control frame payload is {len(payload)} bytes; at most 125 are allowed")
         if opcode == OP_PONG and self.close_received:
             return b""
-        if self.close_sent or self.state is _CLOSED:
+        if self.close_sent or self.state is STATE_CLOSED:
             raise InvalidStateError(f"cannot send in state {self.state.name}")
         return self._frame(opcode, payload)
 
@@ -333,15 +323,15 @@ class WebSocketProtocol(Reassembly, FastPath):
         (RFC 6455 §7.1.7), whatever code the application asks for.
         """
         payload = build_close_payload(code, reason)
-        if self.close_sent or self.state is _CLOSED:
+        if self.close_sent or self.state is STATE_CLOSED:
             raise InvalidStateError("a close frame was already sent")
         if self.failing:
             return self.finish_failure()
         self.close_sent = True
-        self.state = _CLOSED if self.close_received else _CLOSING
+        self.state = STATE_CLOSED if self.close_received else STATE_CLOSING
         return self._frame(OP_CLOSE, payload)
 
     def _check_can_send_data(self) -> None:
-        if self.close_sent or self.state is not _OPEN and self.state is not _CLOSING:
+        if self.close_sent or self.state is not STATE_OPEN and self.state is not STATE_CLOSING:
             raise InvalidStateError(f"cannot send data in state {self.state.name}")
 
