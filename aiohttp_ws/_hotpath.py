@@ -38,7 +38,6 @@ __all__ = ("HotPath", "EXECUTOR_COMPRESS_THRESHOLD", "HAS_COMPILED_CONNECTION")
 EXECUTOR_COMPRESS_THRESHOLD = 64 * 1024
 
 
-
 class HotPath:
     """The per-message methods of ``WebSocketConnection``, which sets the
     attributes declared here (C fields of the compiled class, in the .pxd)

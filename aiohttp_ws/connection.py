@@ -39,7 +39,6 @@ FAILURE_GRACE = 0.5
 CLOSE_LINGER = 1.0
 
 
-
 async def _wait_done(fut: asyncio.Future[None], timeout: float | None) -> bool:
     """Wait until *fut* is done or *timeout* seconds passed; whether it is
     done. ``asyncio.wait({fut}, timeout=...)`` for one future, without its
@@ -109,10 +108,7 @@ class _Ending:
             linger_end = self.closed_at + self.linger
             if now >= linger_end:  # the server kept TCP open: end it ourselves (a FIN)
                 self.closed_at = None
-                transport = self.conn.transport
-                if transport is not None and not self.conn.lost:
-                    transport.close()  # connection_lost is queued: wake close() right behind it
-                    self.wake()
+                self.end_tcp()
             elif due is None or linger_end < due:
                 due = linger_end
         if self.deadline is not None and now >= self.deadline:
@@ -120,6 +116,15 @@ class _Ending:
             self.wake()
         elif due is not None:
             self.handle = self.loop.call_at(due, self._tick)
+
+    def end_tcp(self) -> None:
+        """Close the transport (its ``connection_lost`` is queued) and wake
+        ``close()`` right behind it: both run in the next loop iteration
+        instead of ``close()`` one iteration later (``until_lost`` checks)."""
+        transport = self.conn.transport
+        if transport is not None and not self.conn.lost:
+            transport.close()
+            self.wake()
 
     def wake(self) -> None:
         """End the wait: the connection is lost (``connection_lost`` calls
@@ -284,13 +289,8 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
 
     def eof_received(self) -> bool | None:
         ending = self._ending
-        if ending is not None and ending.waiter is not None and self.transport is not None:
-            # A close() waits for the end of TCP, which this is: close the
-            # transport first (its connection_lost is queued), then wake
-            # close(), which so runs right after connection_lost, in the next
-            # loop iteration instead of the one after (until_lost checks).
-            self.transport.close()
-            ending.wake()
+        if ending is not None and ending.waiter is not None:  # a close() waits for this end of TCP
+            ending.end_tcp()
         return None  # the transport closes itself (again: a no-op)
 
     def connection_lost(self, exc: Exception | BaseException | None) -> None:

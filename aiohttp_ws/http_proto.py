@@ -43,6 +43,7 @@ class HttpHeadProtocol(asyncio.BufferedProtocol):
 
     def __init__(self, *, is_response: bool) -> None:
         self._is_response = is_response
+        self._view = memoryview(b"")  # the read buffer get_buffer() lent the transport
         #: Limits of the next heads read (bytes per line, header fields); the
         #: session sets them per request (``max_line_size``, ``max_headers``).
         self.max_line_size = MAX_LINE_SIZE
@@ -119,10 +120,11 @@ class HttpHeadProtocol(asyncio.BufferedProtocol):
         return not self.lost and not self._extra and self._received_since_reset == 0
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return read_buffer()
+        self._view = read_buffer()
+        return self._view
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.data_received(bytes(read_buffer()[:nbytes]))
+        self.data_received(bytes(self._view[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
         self._received_since_reset += len(data)

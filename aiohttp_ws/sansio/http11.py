@@ -37,18 +37,18 @@ MAX_HEADERS = 128
 #: Most body bytes read from a response we do not use (non-101), 1 MiB.
 MAX_BODY_SIZE = 1024 * 1024
 
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: RFC 9110 §5.6.2 token characters, as a regular-expression class.
+_TCHAR = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
+_TOKEN = re.compile(f"{_TCHAR}+".encode())
 _BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _STATUS_LINE = re.compile(rb"HTTP/(\d)\.(\d) (\d{3})(?: (.*))?")
-_REQUEST_LINE = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP/(\d)\.(\d)")
+_REQUEST_LINE = re.compile(f"({_TCHAR}+) ".encode() + rb"(\S+) HTTP/(\d)\.(\d)")
 _STR_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_STR_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_STR_TOKEN = re.compile(f"{_TCHAR}+")
 # One whole field line (RFC 9112 §5): at a line start, a token, a colon and
 # the value without the whitespace around it; control characters (HTAB
 # aside), a lone CR or LF, or folding make a line fail to match.
-_FIELD_LINE = re.compile(
-    r"(?m)^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*((?:[^\x00-\x20\x7f]+(?:[ \t]+[^\x00-\x20\x7f]+)*)?)[ \t]*\r\n"
-)
+_FIELD_LINE = re.compile(f"(?m)^({_TCHAR}+):" + r"[ \t]*((?:[^\x00-\x20\x7f]+(?:[ \t]+[^\x00-\x20\x7f]+)*)?)[ \t]*\r\n")
 
 
 @attrs.frozen
@@ -153,9 +153,11 @@ class HeadParser:
         (an empty line before the start line, a lone LF, a folded or invalid
         line, too many fields: they decide what to accept and what to raise)."""
         start_line, _, fields = block.partition(b"\r\n")
+        if not start_line or b"\n" in start_line:
+            return None
         text = fields.decode("utf-8", "surrogateescape")
         pairs = _FIELD_LINE.findall(text)
-        if len(pairs) != text.count("\n") or len(pairs) > self.max_headers or not start_line or b"\n" in start_line:
+        if len(pairs) != text.count("\n") or len(pairs) > self.max_headers:
             return None  # a line did not match (each match ends one line), or too many
         return self._start_line(start_line, CIMultiDictProxy(CIMultiDict(pairs)))
 
