@@ -151,7 +151,8 @@ class HttpHeadProtocol(asyncio.BufferedProtocol):
         if head is not None:
             self._parser = None
             self._extra += parser.leftover
-            self._waiter.set_result(head)
+            if not self._waiter.done():  # read_head() may have been cancelled (wait_for around a connect)
+                self._waiter.set_result(head)
 
     def _fail_waiter(self, exc: BaseException) -> None:
         """Fail ``read_head()``; marked retrieved, since a pooled idle

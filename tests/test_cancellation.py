@@ -135,3 +135,51 @@ async def test_receive_timeout_zero_means_the_default_as_in_aiohttp(our_server: 
     async with aiohttp_ws.ws_connect(our_server, timeout=timeout) as ws:
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(ws.receive(timeout=0), 5)  # ws_receive applies, not "forever"
+
+
+async def test_a_head_arriving_after_read_head_was_cancelled_is_no_fatal_error() -> None:
+    """``asyncio.wait_for`` around a connect can cancel ``read_head()`` in the
+    loop iteration whose read brings the head: the head protocol must then
+    leave the cancelled waiter alone (it raised ``InvalidStateError``, which
+    asyncio reported as "Fatal error: protocol.buffer_updated() call failed"
+    and answered by tearing the transport down; the caller closes the
+    connection itself). Found by a ``wait_for`` storm
+    against the websockets library's server."""
+    from aiohttp_ws.http_proto import HttpHeadProtocol
+
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    sent = asyncio.Event()
+    served = loop.create_future()
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await sent.wait()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await reader.read()
+        writer.close()
+        await writer.wait_closed()
+        served.set_result(None)
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    try:
+        port = server.sockets[0].getsockname()[1]
+        transport, protocol = await loop.create_connection(lambda: HttpHeadProtocol(is_response=True), "127.0.0.1", port)
+        waiting = asyncio.create_task(protocol.read_head())
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        sent.set()
+        for _ in range(100):  # until the head has been read
+            await asyncio.sleep(0.01)
+            if protocol._parser is None:
+                break
+        assert errors == [] and not transport.is_closing()
+        transport.close()
+        await asyncio.wait_for(served, 5)
+    finally:
+        loop.set_exception_handler(None)
+        server.close()
+        await server.wait_closed()
