@@ -29,7 +29,13 @@ if TYPE_CHECKING:
 
     from ._debuglog import WireLog
     from ._inbox import Inbox
+    from .sansio import _pure_mode as cython
     from .sansio.protocol import WebSocketProtocol
+else:
+    try:  # Cython reads ``cython.compiled`` as True when it compiles this file as _hotpath_c
+        import cython
+    except ImportError:
+        from .sansio import _pure_mode as cython
 
 __all__ = ("HotPath", "EXECUTOR_COMPRESS_THRESHOLD", "HAS_COMPILED_CONNECTION")
 
@@ -56,6 +62,7 @@ class HotPath:
         _last_rx: float
         _deflate_lock: asyncio.Lock | None
         _parts_sent: asyncio.Event | None
+        _fd: int
 
         def _on_events(self, messages: list[WSMessage]) -> None:
             raise NotImplementedError  # Cython compiles these in: loud if the MRO ever stops shadowing them
@@ -178,9 +185,26 @@ class HotPath:
         transport = self.transport
         if self._log is not None or transport is None or transport.is_closing():
             self._write(data)  # logs it, or raises the error of a closing transport
+        elif cython.compiled and self._fd >= 0:
+            self._send_now(transport, data)
         else:
             transport.write(data)
         return self._drain() if getattr(self, "_write_paused") else None  # noqa: B009
+
+    def _send_now(self, transport: asyncio.Transport, data: bytes) -> None:
+        # Compiled only, for asyncio's own plain TCP transport (``_fd`` is its
+        # socket, see ``connection.direct_send_fd``): the one send(2) that its
+        # write() makes first when it holds nothing unsent, made from C without
+        # the write()'s Python checks. What is not sent (a full socket buffer,
+        # an error) goes to write(), which queues it or fails the transport as
+        # it always does.
+        if not transport.get_write_buffer_size():
+            sent = send_now(self._fd, data, len(data))  # type: ignore[name-defined]  # noqa: F821
+            if sent == len(data):
+                return
+            if sent > 0:
+                data = data[sent:]
+        transport.write(data)
 
 
 #: Whether ``WebSocketConnection`` derives from the compiled class.

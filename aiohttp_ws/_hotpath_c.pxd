@@ -2,6 +2,20 @@
 # _write_paused is a field for storage only: _HostedConnection (aiohttp_server.py) overrides it with a
 # property, so the compiled methods read it by name (getattr), never from the struct.
 
+cdef extern from *:
+    """
+    #include <sys/socket.h>
+    #include <errno.h>
+    #ifndef MSG_NOSIGNAL
+    #define MSG_NOSIGNAL 0
+    #endif
+    /* One send(2) of n bytes: the count sent, or -1 (errno says why). */
+    static Py_ssize_t aiohttp_ws_send_now(int fd, const char *data, Py_ssize_t n) {
+        return (Py_ssize_t)send(fd, data, (size_t)n, MSG_NOSIGNAL);
+    }
+    """
+    Py_ssize_t send_now "aiohttp_ws_send_now" (int fd, const char *data, Py_ssize_t n)
+
 cdef class HotPath:
     cdef public object core
     cdef public object transport
@@ -13,6 +27,7 @@ cdef class HotPath:
     cdef public object _last_rx
     cdef public object _deflate_lock
     cdef public object _parts_sent
+    cdef public int _fd  # the socket for HotPath._send_now, or -1
     # Set and used in Python only (connection.py and its parts), declared so that
     # an instance needs no __dict__ (memory per connection).
     cdef public object _write_paused
@@ -34,3 +49,4 @@ cdef class HotPath:
     # C calls only (no Python override lookups): the receive path's inner steps.
     cdef _on_messages(self, list messages)
     cdef _put(self, object msg)
+    cdef _send_now(self, object transport, bytes data)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import socket
 from typing import Any, Callable, cast
 
 from .exceptions import ClientConnectionResetError, ServerTimeoutError
@@ -160,6 +161,25 @@ def _expire(fut: asyncio.Future[WSMessage]) -> None:
         fut.set_exception(asyncio.TimeoutError())
 
 
+#: The transport classes whose write() starts with one send(2) on the socket
+#: when nothing is queued, and queues the rest: asyncio's own plain TCP
+#: transport. (uvloop's gathers the writes of one loop iteration into one
+#: system call instead; SSL and HTTP/2 stream transports are not sockets.)
+_SEND_FIRST = frozenset({("asyncio.selector_events", "_SelectorSocketTransport")})
+
+
+def direct_send_fd(transport: asyncio.BaseTransport) -> int:
+    """The file descriptor of *transport*'s socket (int) when the compiled
+    ``HotPath`` may make that first send(2) itself (a class in ``_SEND_FIRST``,
+    a stream socket), else -1."""
+    cls = type(transport)
+    if (cls.__module__, cls.__qualname__) in _SEND_FIRST:
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.type == socket.SOCK_STREAM:
+            return int(sock.fileno())
+    return -1
+
+
 class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.BufferedProtocol):
     """Drives a ``WebSocketProtocol`` over an asyncio transport.
 
@@ -193,6 +213,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
         self._log: WireLog | None = None  # set in connection_made when DEBUG is on
         self._pings = Pings()
         self._parts_sent: asyncio.Event | None = None  # set while a message in parts is going out
+        self._fd = -1  # the socket written to by HotPath._send_now, see direct_send_fd
         self._waiter: asyncio.Future[WSMessage] | None = None
         self._write_paused = False
         self._drain_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
@@ -229,6 +250,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
+        self._fd = direct_send_fd(transport)
         self._log = log = wire_log(self.core.is_client, lambda: transport.get_extra_info("peername"))
         if log is not None:  # DEBUG: the logged write (HotPath logs what it receives itself)
             self._write = self._write_logged  # type: ignore[method-assign]
@@ -324,6 +346,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
             callback()
         self.lost_callbacks.clear()
         self.transport = None  # get_extra_info() gives its default from now on
+        self._fd = -1  # closed, and the number may be reused
 
     def add_lost_callback(self, callback: Callable[[], None]) -> None:
         """Call *callback* once the transport is gone (at once if it already is)."""

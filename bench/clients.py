@@ -4,7 +4,8 @@
 
 LIB: aiohttp_ws, aiohttp, websockets, picows (its fastest style: the next
 message is sent from the frame callback), picows_await (picows behind the same
-awaitable send/recv as the others: a future per recv), or baseline (no library:
+awaitable send/recv as the others: a future per recv), picows_plain (picows_await
+on the loop's own transport instead of aiofastnet's), or baseline (no library:
 bench/baseline.py, a bare BufferedProtocol sending pre-masked frames). LOOP: asyncio or uvloop.
 SCENARIO: echo-bytes, echo-text (one message in flight), pipeline (window of
 128 messages in flight), handshake (connect + close), memory (COUNT idle
@@ -101,9 +102,10 @@ class PicowsConn(Conn):
     """picows through its callback API, as its users write it: a listener
     whose on_ws_frame resolves a future (only for the generic scenarios)."""
 
-    def __init__(self) -> None:
+    def __init__(self, use_aiofastnet: bool | None = None) -> None:
         from picows import WSListener
 
+        self.use_aiofastnet = use_aiofastnet
         self.waiters: list[asyncio.Future[Any]] = []
         self.inbox: list[Any] = []
         outer = self
@@ -128,7 +130,9 @@ class PicowsConn(Conn):
     async def start(self, url: str) -> None:
         from picows import WSMsgType, ws_connect
 
-        self.transport, _ = await ws_connect(self.listener_cls, url, max_frame_size=64 * 1024 * 1024)
+        self.transport, _ = await ws_connect(
+            self.listener_cls, url, max_frame_size=64 * 1024 * 1024, use_aiofastnet=self.use_aiofastnet
+        )
 
         async def send(p: Any) -> None:
             if isinstance(p, bytes):
@@ -156,6 +160,12 @@ async def connect_picows(url: str) -> Conn:
     return conn
 
 
+async def connect_picows_plain(url: str) -> Conn:
+    conn = PicowsConn(use_aiofastnet=False)
+    await conn.start(url)
+    return conn
+
+
 CONNECT = {
     "aiohttp_ws": connect_aiohttp_ws,
     "aiohttp": connect_aiohttp,
@@ -164,6 +174,10 @@ CONNECT = {
     # picows behind the same awaitable send/recv as every other library (a
     # future per recv), where the "picows" column sends from its callback.
     "picows_await": connect_picows,
+    # picows_await on the event loop's own transport (picows uses aiofastnet's
+    # compiled transport when it is installed): bench/instructions.py only,
+    # to tell the transport's share of a difference from the library's.
+    "picows_plain": connect_picows_plain,
 }
 
 

@@ -1,0 +1,150 @@
+"""The compiled hot path's first send(2) (``HotPath._send_now``): on asyncio's
+own plain TCP transport a whole message goes out with one send on the socket
+when the transport holds nothing unsent; whatever the socket does not take goes
+to the transport's ``write()``, in order with everything else written. Checked
+against the websockets library's server and aiohttp.web, with a reader that
+stalls so that sends are partial and the transport queues."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import socket
+import ssl
+from typing import Any, AsyncIterator
+
+import pytest
+import trustme
+import websockets.asyncio.server
+
+import aiohttp_ws
+from aiohttp_ws._hotpath import HAS_COMPILED_CONNECTION
+from aiohttp_ws.connection import direct_send_fd
+
+from .conftest import our_handler
+
+
+def count_writes(ws: aiohttp_ws.ClientWebSocketResponse) -> list[int]:
+    """Wrap the transport's write(): the lengths of what it was given."""
+    transport: Any = ws._conn.transport  # type: ignore[attr-defined]
+    lengths: list[int] = []
+    write = transport.write
+
+    def counted(data: bytes) -> None:
+        lengths.append(len(data))
+        write(data)
+
+    transport.write = counted
+    return lengths
+
+
+async def test_messages_go_out_without_the_transports_write(echo_url: str) -> None:
+    """Each echo is answered before the next send, so the transport holds
+    nothing unsent: compiled, no message passes through its write(); pure
+    Python, every one does. Every echo comes back whole."""
+    rng = random.Random(7)
+    async with aiohttp_ws.ws_connect(echo_url, max_msg_size=0) as ws:
+        writes = count_writes(ws)
+        for i in range(60):
+            payload = rng.randbytes(rng.choice([0, 1, 125, 126, 65535 - 14, 60_000, rng.randrange(1, 60_000)]))
+            await ws.send_bytes(payload)
+            assert await ws.receive_bytes() == payload, i
+            text = f"{i}:" + "é" * rng.randrange(0, 3000)
+            await ws.send_str(text)
+            assert await ws.receive_str() == text
+        assert len(writes) == (0 if HAS_COMPILED_CONNECTION else 120)  # the close frame is written by write()
+
+
+async def _stalling_digest(ws: Any) -> None:
+    """websockets server: read nothing for a while (the client's sends fill
+    the sockets and the transport queues), then the SHA-256 of every message
+    in order, answered on 'digest'."""
+    await asyncio.sleep(0.5)
+    digest = hashlib.sha256()
+    async for msg in ws:
+        if msg == "digest":
+            await ws.send(digest.hexdigest())
+            continue
+        data = msg.encode() if isinstance(msg, str) else msg
+        digest.update(len(data).to_bytes(8, "big") + data)
+
+
+@pytest.fixture
+async def stalling_server() -> AsyncIterator[str]:
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)  # accepted sockets inherit it
+    listener.bind(("127.0.0.1", 0))
+    async with websockets.asyncio.server.serve(
+        _stalling_digest, sock=listener, max_size=None, max_queue=4, compression=None
+    ) as server:
+        yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+
+
+async def test_a_reader_that_stalls_gets_every_byte_in_order(stalling_server: str) -> None:
+    """Sends into full socket buffers: the first send takes part of a message
+    (or nothing), write() queues the rest, later messages and pings queue
+    behind it, writing pauses and resumes. The server's digest of what it
+    read equals ours of what we sent."""
+    rng = random.Random(11)
+    digest = hashlib.sha256()
+    queued = 0
+    async with aiohttp_ws.ws_connect(stalling_server) as ws:
+        ws.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
+        writes = count_writes(ws)
+        conn: Any = ws._conn  # type: ignore[attr-defined]
+        for i in range(600):
+            size = rng.choice([1, 200, 4096, 60_000, rng.randrange(1, 64 * 1024 - 1)])
+            if i % 3:
+                payload = rng.randbytes(size)
+                await ws.send_bytes(payload)
+            else:
+                text = chr(0x41 + i % 26) * size
+                await ws.send_str(text)
+                payload = text.encode()
+            digest.update(len(payload).to_bytes(8, "big") + payload)
+            if i % 50 == 0:
+                await ws.ping(b"p%d" % i)
+            queued += conn.transport.get_write_buffer_size() > 0
+        await ws.send_str("digest")
+        assert await asyncio.wait_for(ws.receive_str(), 30) == digest.hexdigest()
+    assert queued > 100  # the transport held bytes the socket did not take: the path under test ran
+    assert writes  # pings, and what the socket did not take, went through write()
+    assert ws.close_code == 1000
+
+
+def test_only_asyncios_plain_tcp_transport_is_written_to_directly(tmp_path: Any) -> None:
+    """The socket is used for asyncio's plain TCP transport only: not on TLS,
+    not on uvloop's transport (it gathers an iteration's writes into one
+    system call), and never after the connection is lost."""
+    ca = trustme.CA()
+
+    async def main() -> list[tuple[str, bool]]:
+        server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+        client_ctx = ssl.create_default_context()
+        ca.configure_trust(client_ctx)
+        seen = []
+        async with aiohttp_ws.serve(our_handler, "127.0.0.1", 0) as plain:
+            async with aiohttp_ws.serve(our_handler, "127.0.0.1", 0, ssl=server_ctx) as tls:
+                urls: tuple[tuple[str, ssl.SSLContext | bool], ...] = (
+                    (f"ws://127.0.0.1:{plain.port}/", True),
+                    (f"wss://127.0.0.1:{tls.port}/", client_ctx),
+                )
+                for url, ctx in urls:
+                    async with aiohttp_ws.ws_connect(url, ssl=ctx) as ws:
+                        conn: Any = ws._conn  # type: ignore[attr-defined]
+                        fd = conn._fd
+                        assert fd == direct_send_fd(conn.transport)
+                        if fd >= 0:
+                            assert fd == ws.get_extra_info("socket").fileno()
+                        await ws.send_str("x" * 1000)
+                        assert await ws.receive_str() == "x" * 1000
+                    assert conn._fd == -1
+                    seen.append((url.split(":")[0], fd >= 0))
+        return seen
+
+    import uvloop
+
+    assert asyncio.run(main()) == [("ws", True), ("wss", False)]
+    assert uvloop.run(main()) == [("ws", False), ("wss", False)]
