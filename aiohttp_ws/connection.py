@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import socket
 from typing import Any, Callable, cast
 
 from .exceptions import ClientConnectionResetError, ServerTimeoutError
@@ -170,12 +169,12 @@ _SEND_FIRST = frozenset({("asyncio.selector_events", "_SelectorSocketTransport")
 
 def direct_send_fd(transport: asyncio.BaseTransport) -> int:
     """The file descriptor of *transport*'s socket (int) when the compiled
-    ``HotPath`` may make that first send(2) itself (a class in ``_SEND_FIRST``,
-    a stream socket), else -1."""
+    ``HotPath`` may make that first send(2) itself (a class in ``_SEND_FIRST``:
+    a stream socket's transport), else -1."""
     cls = type(transport)
     if (cls.__module__, cls.__qualname__) in _SEND_FIRST:
         sock = transport.get_extra_info("socket")
-        if sock is not None and sock.type == socket.SOCK_STREAM:
+        if sock is not None:
             return int(sock.fileno())
     return -1
 

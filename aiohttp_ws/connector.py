@@ -32,6 +32,7 @@ from .exceptions import (
 from .sansio.http11 import ResponseHead, serialize_request
 from ._deadline import bounded, deadline_after
 from ._dns import Resolver, interleave as order_addresses
+from ._tcp_connect import sock_connect
 from .socks import SOCKS_SCHEMES, socks_connect
 from .tracing import (
     CURRENT_TRACES,
@@ -700,7 +701,7 @@ class TCPConnector(BaseConnector):
             sock.setblocking(False)
             if self._local_addr is not None:
                 sock.bind(self._local_addr)
-            await loop.sock_connect(sock, address)
+            await sock_connect(loop, sock, address)
         except BaseException:
             sock.close()
             raise
