@@ -29,7 +29,7 @@ import os
 import sys
 import threading
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Coroutine, Sequence
 
 import anyio
 import kosoku
@@ -315,24 +315,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--http2", action="store_true",
                         help="over HTTP/2 (RFC 8441, h2c): the client role through an h2 front relaying to kosoku, "
                              "the server role behind an HTTP/1.1-to-h2 front")
+    parser.add_argument("--event-loop", choices=["asyncio", "uvloop"], default="asyncio",
+                        help="the event loop our side runs on (not with --anyio)")
     parser.add_argument("--anyio", choices=["asyncio", "trio"],
                         help="run our side on the anyio layer (aiohttp_ws.anyio) under this backend")
     args = parser.parse_args(argv)
     if args.anyio and args.loop != "ours":
         parser.error("--loop aiohttp-docs is ClientSession's loop; the anyio layer runs our loop")
+    if args.anyio and args.event_loop != "asyncio":
+        parser.error("--event-loop is for the asyncio API; the anyio layer picks its own")
+    if args.event_loop == "uvloop":
+        import uvloop
+
+        runner: Callable[[Coroutine[Any, Any, list[Any]]], list[Any]] = uvloop.run
+    else:
+        runner = asyncio.run
     start = time.monotonic()
     if args.anyio and args.role == "server":
         results = run_anyio_server_role(args.include, args.exclude, args.anyio)
     elif args.anyio:
         results = run_anyio_client(args.include, args.exclude, args.anyio)
     elif args.role == "server" and args.cli:
-        results = asyncio.run(run_cli_server(args.include, args.exclude))
+        results = runner(run_cli_server(args.include, args.exclude))
     elif args.role == "server":
-        results = asyncio.run(run_server_role(args.include, args.exclude, args.http2))
+        results = runner(run_server_role(args.include, args.exclude, args.http2))
     else:
         http2: bool | str = ("haproxy" if args.http2_via == "haproxy" else True) if args.http2 else False
-        results = asyncio.run(run(args.include, args.exclude, args.loop, http2))
-    role = args.role + (f", anyio layer on {args.anyio}" if args.anyio else "") + ((", over HTTP/2 via " + (args.http2_via if args.role == "client" else "h2back")) if args.http2 else "")
+        results = runner(run(args.include, args.exclude, args.loop, http2))
+    role = args.role + (", on uvloop" if args.event_loop == "uvloop" else "") + (f", anyio layer on {args.anyio}" if args.anyio else "") + ((", over HTTP/2 via " + (args.http2_via if args.role == "client" else "h2back")) if args.http2 else "")
     print(summary(results, time.monotonic() - start, args.loop, role), flush=True)
     if args.json:
         with open(args.json, "w") as f:
