@@ -37,10 +37,12 @@ from .tracing import (
 from .client_reqrep import ClientResponse
 from .client_ws import ClientWebSocketResponse
 from .connector import (
+    AddrInfoType,
     BaseConnector,
     ClientConnectorCertificateError,
     ClientConnectorSSLError,
     Fingerprint,
+    SocketFactoryType,
     TCPConnector,
     UnixConnector,
 )
@@ -109,6 +111,7 @@ from .server import Server, ServerWebSocket, broadcast, serve
 __all__ = (
     "__version__",
     "broadcast",
+    "AddrInfoType",
     "BadHttpMessage",
     "BaseConnector",
     "BasicAuth",
@@ -165,6 +168,7 @@ __all__ = (
     "ServerTimeoutError",
     "ServerWebSocket",
     "SocketConnector",
+    "SocketFactoryType",
     "SocketTimeoutError",
     "TCPConnector",
     "TooManyHeaders",

@@ -51,7 +51,8 @@ __all__ = (
     "ClientConnectorCertificateError",
     "ClientConnectorSSLError",
     "SSLArg",
-    "Fingerprint", "ConnectionKey", "Dial", "Connection", "BaseConnector", "TCPConnector", "UnixConnector")
+    "Fingerprint", "ConnectionKey", "Dial", "Connection", "BaseConnector", "TCPConnector", "UnixConnector",
+    "AddrInfoType", "SocketFactoryType")
 
 
 class Fingerprint:
@@ -629,6 +630,12 @@ def _held_factory() -> HttpHeadProtocol:
     return protocol
 
 
+#: One address as ``getaddrinfo`` gives it: (family, type, proto, canonname, sockaddr).
+AddrInfoType = tuple[int, int, int, str, tuple[Any, ...]]
+#: ``TCPConnector``'s ``socket_factory``: makes the socket for one address.
+SocketFactoryType = Callable[[AddrInfoType], socket.socket]
+
+
 class TCPConnector(BaseConnector):
     """Connects over TCP: resolves with the event loop (cached), races the
     addresses with Happy Eyeballs (RFC 8305), then lets the loop wrap the
@@ -645,6 +652,14 @@ class TCPConnector(BaseConnector):
         happy_eyeballs_delay: seconds before starting the next address (0.25;
             ``None``: one address after the other).
         interleave: addresses of the first family tried before alternating (1).
+        socket_factory: makes the socket for one address instead of
+            ``socket.socket(family, type, proto)``: called with the address
+            as ``getaddrinfo`` gives it, a ``(family, type, proto, canonname,
+            sockaddr)`` tuple, it returns an unconnected ``socket.socket``
+            (to set options such as ``SO_KEEPALIVE`` before the connect; the
+            connector then makes it non-blocking, binds ``local_addr`` and
+            connects it). An ``OSError`` it raises fails that address like a
+            refused connect. aiohttp 3.12's ``socket_factory``.
     """
 
     def __init__(
@@ -663,6 +678,7 @@ class TCPConnector(BaseConnector):
         keepalive_timeout: float | None = 15.0,
         enable_cleanup_closed: bool = False,
         http2: Http2Arg = False,
+        socket_factory: SocketFactoryType | None = None,
     ) -> None:
         super().__init__(
             limit=limit,
@@ -673,6 +689,7 @@ class TCPConnector(BaseConnector):
             enable_cleanup_closed=enable_cleanup_closed,
             http2=http2,
         )
+        self._socket_factory = socket_factory
         self._resolver = Resolver(family=family, ttl=ttl_dns_cache, use_cache=use_dns_cache)
         self._family = family
         self._local_addr = local_addr
@@ -696,7 +713,7 @@ class TCPConnector(BaseConnector):
     async def _connect_sock(self, info: Any) -> socket.socket:
         loop = asyncio.get_running_loop()
         family, type_, proto, _, address = info
-        sock = socket.socket(family, type_, proto)
+        sock = socket.socket(family, type_, proto) if self._socket_factory is None else self._socket_factory(info)
         try:
             sock.setblocking(False)
             if self._local_addr is not None:
@@ -715,7 +732,12 @@ class TCPConnector(BaseConnector):
         if len(infos) == 1:
             family, _, proto, _, address = infos[0]
             unscoped = family == socket.AF_INET or (family == socket.AF_INET6 and not address[2] and not address[3])
-            if unscoped and self._local_addr is None and not isinstance(loop, asyncio.BaseEventLoop):
+            if (
+                unscoped
+                and self._local_addr is None
+                and self._socket_factory is None
+                and not isinstance(loop, asyncio.BaseEventLoop)
+            ):
                 # A loop not asyncio's own (uvloop) connects the literal itself,
                 # in C, without the socket object and sock_connect future made
                 # below (130 k instructions less). asyncio's loops would run the

@@ -44,7 +44,7 @@ MISSING: dict[str, str] = {
         MULTIPART,
     ),
     **dict.fromkeys(["TraceRequestChunkSentParams", "TraceResponseChunkReceivedParams"], CHUNK_TRACING),
-    **dict.fromkeys(["AsyncResolver", "DefaultResolver", "ThreadedResolver", "AddrInfoType"], RESOLVERS),
+    **dict.fromkeys(["AsyncResolver", "DefaultResolver", "ThreadedResolver"], RESOLVERS),
     **dict.fromkeys(
         ["DataQueue", "FlowControlDataQueue", "EofStream", "StreamReader", "WebSocketReader", "WebSocketWriter",
          "HeadersParser", "HttpParser", "HttpRequestParser", "HttpResponseParser", "RawRequestMessage",
@@ -54,7 +54,6 @@ MISSING: dict[str, str] = {
     **dict.fromkeys(["ClientHandlerType", "ClientMiddlewareType", "DigestAuthMiddleware"], MIDDLEWARE),
     "ClientRequest": "requests are built inside the session; ClientSession(request_class=...) raises NotImplementedError",
     "NamedPipeConnector": "Windows named pipes (ProactorEventLoop) are not supported",
-    "SocketFactoryType": "TCPConnector(socket_factory=...) is not supported",
     "set_zlib_backend": "permessage-deflate and body decoding use the standard zlib module only",
     "WSHandshakeError": "server-side handshake error of aiohttp.web; our server refuses with an HTTP answer",
     "ws_ext_gen": "aiohttp's extension-header helper; PerMessageDeflate(...).header_value() is ours",

@@ -156,3 +156,45 @@ def test_the_address_race_cancels_the_pending_connect(loop_name: str) -> None:
 
     runner = uvloop.run if loop_name == "uvloop" else asyncio.run
     assert runner(main()) == "won"
+
+
+@pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
+def test_socket_factory_makes_the_socket(loop_name: str) -> None:
+    """aiohttp 3.12's ``TCPConnector(socket_factory=...)``: called with the
+    address's ``getaddrinfo`` tuple, its socket (with the options it set) is
+    the one connected, on both loops (uvloop's one-call connect steps aside);
+    an ``OSError`` from it is a connect failure."""
+
+    async def main() -> list[Any]:
+        seen: list[Any] = []
+
+        def keepalive(info: Any) -> socket.socket:
+            seen.append(info)
+            sock = socket.socket(info[0], info[1], info[2])
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            return sock
+
+        def refuse(info: Any) -> socket.socket:
+            raise OSError(24, "Too many open files")
+
+        async with aiohttp_ws.serve(_echo, "127.0.0.1", 0) as server:
+            url = f"ws://127.0.0.1:{server.port}/"
+            async with aiohttp_ws.ClientSession(connector=aiohttp_ws.TCPConnector(socket_factory=keepalive)) as s:
+                async with s.ws_connect(url) as ws:
+                    assert ws.get_extra_info("socket").getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+                    await ws.send_str("kept")
+                    assert await ws.receive_str() == "kept"
+            async with aiohttp_ws.ClientSession(connector=aiohttp_ws.TCPConnector(socket_factory=refuse)) as s:
+                with pytest.raises(aiohttp_ws.ClientConnectorError) as info:
+                    await s.ws_connect(url)
+                assert info.value.os_error.errno == 24
+            async with aiohttp_ws.ws_connect(url) as ws:  # without one: the default socket
+                assert ws.get_extra_info("socket").getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 0
+        return seen
+
+    runner = uvloop.run if loop_name == "uvloop" else asyncio.run
+    seen = runner(main())
+    assert len(seen) == 1
+    family, type_, proto, _, address = seen[0]
+    assert (family, type_, proto) == (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    assert address[0] == "127.0.0.1"
