@@ -5,11 +5,10 @@
 cdef extern from *:
     """
     #include <sys/socket.h>
-    #include <errno.h>
     #ifndef MSG_NOSIGNAL
     #define MSG_NOSIGNAL 0
     #endif
-    /* One send(2) of n bytes: the count sent, or -1 (errno says why). */
+    /* One send(2) of n bytes: the count sent, or -1 (errno says why; the caller hands the bytes to write()). */
     static Py_ssize_t aiohttp_ws_send_now(int fd, const char *data, Py_ssize_t n) {
         return (Py_ssize_t)send(fd, data, (size_t)n, MSG_NOSIGNAL);
     }
