@@ -192,12 +192,12 @@ class HotPath:
         return self._drain() if getattr(self, "_write_paused") else None  # noqa: B009
 
     def _send_now(self, transport: asyncio.Transport, data: bytes) -> None:
-        # Compiled only, for asyncio's own plain TCP transport (``_fd`` is its
-        # socket, see ``connection.direct_send_fd``): the one send(2) that its
-        # write() makes first when it holds nothing unsent, made from C without
-        # the write()'s Python checks. What is not sent (a full socket buffer,
-        # an error) goes to write(), which queues it or fails the transport as
-        # it always does.
+        # Compiled only, for the plain TCP transports of asyncio and uvloop
+        # (``_fd`` is the socket, see ``connection.direct_send_fd``): the one
+        # send that their write() makes first when they hold nothing unsent,
+        # made here without write()'s checks (Python ones on asyncio's loop).
+        # What is not sent (a full socket buffer, an error) goes to write(),
+        # which queues it or fails the transport as it always does.
         if not transport.get_write_buffer_size():
             sent = send_now(self._fd, data, len(data))  # type: ignore[name-defined]  # noqa: F821
             if sent == len(data):

@@ -160,11 +160,11 @@ def _expire(fut: asyncio.Future[WSMessage]) -> None:
         fut.set_exception(asyncio.TimeoutError())
 
 
-#: The transport classes whose write() starts with one send(2) on the socket
-#: when nothing is queued, and queues the rest: asyncio's own plain TCP
-#: transport. (uvloop's gathers the writes of one loop iteration into one
-#: system call instead; SSL and HTTP/2 stream transports are not sockets.)
-_SEND_FIRST = frozenset({("asyncio.selector_events", "_SelectorSocketTransport")})
+#: The transport classes whose write() starts with one send on the socket
+#: when nothing is queued, and queues the rest: the plain TCP transports of
+#: asyncio's own loop and of uvloop (``uv_try_write``). SSL and HTTP/2 stream
+#: transports do not write to a socket of their own.
+_SEND_FIRST = frozenset({("asyncio.selector_events", "_SelectorSocketTransport"), ("uvloop.loop", "TCPTransport")})
 
 
 def direct_send_fd(transport: asyncio.BaseTransport) -> int:
