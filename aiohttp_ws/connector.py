@@ -731,12 +731,11 @@ class TCPConnector(BaseConnector):
         infos = order_addresses(await self._resolver.resolve(host, port), self._interleave)
         if len(infos) == 1:
             family, _, proto, _, address = infos[0]
-            unscoped = family == socket.AF_INET or (family == socket.AF_INET6 and not address[2] and not address[3])
             if (
-                unscoped
+                not isinstance(loop, asyncio.BaseEventLoop)
                 and self._local_addr is None
                 and self._socket_factory is None
-                and not isinstance(loop, asyncio.BaseEventLoop)
+                and (family == socket.AF_INET or (family == socket.AF_INET6 and not address[2] and not address[3]))
             ):
                 # A loop not asyncio's own (uvloop) connects the literal itself,
                 # in C, without the socket object and sock_connect future made

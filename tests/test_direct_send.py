@@ -101,7 +101,7 @@ async def stalled_reader_digest(url: str, count_write_calls: bool = True) -> Non
     queued = 0
     async with aiohttp_ws.ws_connect(url) as ws:
         ws.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
-        writes = count_writes(ws) if count_write_calls else [0]
+        writes = count_writes(ws) if count_write_calls else None
         conn: Any = ws._conn  # type: ignore[attr-defined]
         for i in range(600):
             size = rng.choice([1, 200, 4096, 60_000, rng.randrange(1, 64 * 1024 - 1)])
@@ -119,7 +119,8 @@ async def stalled_reader_digest(url: str, count_write_calls: bool = True) -> Non
         await ws.send_str("digest")
         assert await asyncio.wait_for(ws.receive_str(), 30) == digest.hexdigest()
     assert queued > 100  # the transport held bytes the socket did not take: the path under test ran
-    assert writes  # pings, and what the socket did not take, went through write()
+    if writes is not None:
+        assert writes  # pings, and what the socket did not take, went through write()
     assert ws.close_code == 1000
 
 
@@ -138,7 +139,7 @@ def test_on_uvloop_a_reader_that_stalls_gets_every_byte_in_order() -> None:
     uvloop.run(main())
 
 
-def test_only_plain_tcp_transports_are_written_to_directly(tmp_path: Any) -> None:
+def test_only_plain_tcp_transports_are_written_to_directly() -> None:
     """The socket is used for the plain TCP transports of asyncio's loop and
     of uvloop: not on TLS, and never after the connection is lost."""
     ca = trustme.CA()
