@@ -14,6 +14,7 @@ import hashlib
 import random
 import socket
 import ssl
+import tracemalloc
 from typing import Any, AsyncIterator
 
 import pytest
@@ -173,3 +174,59 @@ def test_only_plain_tcp_transports_are_written_to_directly() -> None:
 
     assert asyncio.run(main()) == [("ws", True), ("wss", False)]
     assert uvloop.run(main()) == [("ws", True), ("wss", False)]
+
+
+async def test_a_peer_that_never_reads_holds_sends_at_the_write_limit(raw_server: Any) -> None:
+    """A scripted server that accepts and then never reads: a sender's
+    messages (the first ones straight to the socket) stop at the kernel
+    buffers plus the transport's limit, where ``send_bytes`` waits for the
+    drain; memory does not grow with what the application still wants to
+    send; the waiting sender can be cancelled; a close that gets no answer
+    ends the connection (1006) with no fd left. (As in aiohttp, a message is
+    written before its drain is awaited: cancelling that wait does not take
+    it back.)"""
+    from .conftest import accept
+    from .robustness.conftest import open_fds
+
+    async def never_reads(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept(reader, writer)
+        await asyncio.sleep(30)
+
+    server = await raw_server(never_reads)
+    before = open_fds()
+    payload = bytes(60_000)
+    sent = 0
+    tracemalloc.start()
+    try:
+        async with aiohttp_ws.ws_connect(server.url, timeout=aiohttp_ws.ClientWSTimeout(ws_close=0.5)) as ws:
+            ws.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
+            transport: Any = ws._conn.transport  # type: ignore[attr-defined]
+            start = tracemalloc.get_traced_memory()[0]
+
+            async def sender() -> None:
+                nonlocal sent
+                for _ in range(200):  # 12 MB offered
+                    await ws.send_bytes(payload)
+                    sent += 1
+
+            task = asyncio.create_task(sender())
+            await asyncio.sleep(0.5)
+            assert not task.done()  # waiting for the drain
+            queued = transport.get_write_buffer_size()
+            grown = tracemalloc.get_traced_memory()[0] - start
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+    finally:
+        tracemalloc.stop()
+    assert sent < 50, sent  # the peer's buffers filled after a few messages
+    assert 0 < queued <= 64 * 1024 + len(payload) + 64, queued  # the transport's high-water mark plus one frame
+    assert grown < 1024 * 1024, grown
+    assert ws.close_code == 1006
+    for writer in server.writers:  # the server's end, in this process too
+        writer.transport.abort()
+    for _ in range(100):
+        if open_fds() <= before:
+            break
+        await asyncio.sleep(0.01)
+    assert open_fds() <= before
