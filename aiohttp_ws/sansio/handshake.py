@@ -17,7 +17,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from .deflate import DeflateParams, NegotiationError, PerMessageDeflate, format_offers, negotiate_client, negotiate_server
 from ..exceptions import WSServerHandshakeError
-from .http11 import RequestHead, ResponseHead, is_token, serialize_request, serialize_response
+from .http11 import RequestHead, ResponseHead, check_fields, is_token, serialize_request, serialize_response
 from ..models import RequestInfo
 
 __all__ = (
@@ -131,8 +131,11 @@ class ClientHandshake(ClientNegotiation):
         extensions: Sequence[PerMessageDeflate] = (),
     ) -> None:
         super().__init__(protocols, request_info, extensions)
+        caller = list(headers)
+        # What the caller gave is checked; the fields added below are ours.
+        check_fields([*caller, ("Host", host)] if key is None else [*caller, ("Host", host), ("Sec-WebSocket-Key", key)])
+        fields: CIMultiDict[str] = CIMultiDict(caller)
         self.key = key or generate_key()
-        fields: CIMultiDict[str] = CIMultiDict(headers)
         # As aiohttp: the caller's Host, Upgrade, Connection and
         # Sec-WebSocket-Version win; the key is always fresh (RFC 6455 §4.1).
         fields.setdefault("Host", host)
@@ -145,7 +148,7 @@ class ClientHandshake(ClientNegotiation):
         if self.extensions:
             fields["Sec-WebSocket-Extensions"] = format_offers(self.extensions)
         self.headers = CIMultiDictProxy(fields)
-        self.request = serialize_request(method, target, fields.items())
+        self.request = serialize_request(method, target, fields.items(), checked=True)
 
     def process_response(self, head: ResponseHead) -> str | None:
         """Check a 101 response (RFC 6455 §4.1, client steps 1-6) and return the
@@ -162,11 +165,13 @@ class ClientHandshake(ClientNegotiation):
             raise self._error(head, head.reason or "Invalid response status")
         if head.version < (1, 1):
             raise self._error(head, "101 response over HTTP/1.0")
-        if "websocket" not in header_tokens(head.headers, "Upgrade"):
+        headers = head.headers
+        # The usual single-token fields first: a sufficient test, the lists otherwise.
+        if headers.get("Upgrade", "").lower() != "websocket" and "websocket" not in header_tokens(headers, "Upgrade"):
             raise self._error(head, "Invalid upgrade header")
-        if "upgrade" not in header_tokens(head.headers, "Connection"):
+        if headers.get("Connection", "").lower() != "upgrade" and "upgrade" not in header_tokens(headers, "Connection"):
             raise self._error(head, "Invalid connection header")
-        accepts = head.headers.getall("Sec-WebSocket-Accept", [])
+        accepts = headers.getall("Sec-WebSocket-Accept", [])
         if len(accepts) != 1 or accepts[0].strip() != accept_key(self.key):
             raise self._error(head, "Invalid Sec-WebSocket-Accept header")
         return self._negotiate(head)

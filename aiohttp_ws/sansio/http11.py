@@ -26,6 +26,7 @@ __all__ = (
     "HeadParser",
     "BodyReader",
     "is_token",
+    "check_fields",
     "serialize_request",
     "serialize_response",
 )
@@ -46,9 +47,12 @@ _REQUEST_LINE = re.compile(f"({_TCHAR}+) ".encode() + rb"(\S+) HTTP/(\d)\.(\d)")
 _STR_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _STR_TOKEN = re.compile(f"{_TCHAR}+")
 # One whole field line (RFC 9112 §5): at a line start, a token, a colon and
-# the value without the whitespace around it; control characters (HTAB
-# aside), a lone CR or LF, or folding make a line fail to match.
-_FIELD_LINE = re.compile(f"(?m)^({_TCHAR}+):" + r"[ \t]*((?:[^\x00-\x20\x7f]+(?:[ \t]+[^\x00-\x20\x7f]+)*)?)[ \t]*\r\n")
+# the value without the whitespace around it (empty, or from a visible
+# character to a visible character); control characters (HTAB aside), a lone
+# CR or LF, or folding make a line fail to match.
+_FIELD_LINE = re.compile(
+    f"(?m)^({_TCHAR}+):" + r"[ \t]*([^\x00-\x20\x7f](?:[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f])?)?[ \t]*\r\n"
+)
 
 
 @attrs.frozen
@@ -112,9 +116,16 @@ class HeadParser:
     def feed(self, data: bytes) -> Head | None:
         """Feed bytes; return the head when complete."""
         buf = self._buf
+        if not buf and not self._lines:  # the usual case first: a whole head in one read, CRLF line ends
+            end = data.find(b"\r\n\r\n")
+            if 0 <= end <= self.max_line_size:
+                head = self._whole(data[: end + 2])
+                if head is not None:
+                    buf += memoryview(data)[end + 4 :]
+                    return head
         buf += data
         start = self._start
-        if not self._lines:  # the usual case first: a whole head, CRLF line ends
+        if not self._lines:  # a whole head after bytes kept from before
             end = buf.find(b"\r\n\r\n", start)
             if 0 <= end - start <= self.max_line_size:
                 head = self._whole(bytes(buf[start : end + 2]))
@@ -166,6 +177,9 @@ class HeadParser:
 
     def _start_line(self, line: bytes, headers: CIMultiDictProxy[str]) -> Head:
         if self.is_response:
+            if line[:9] == b"HTTP/1.1 " and len(line) >= 12 and line[9:12].isdigit() and line[12:13] in (b"", b" "):
+                # the usual status line, as _STATUS_LINE reads it (bytes.isdigit: ASCII digits only)
+                return ResponseHead((1, 1), int(line[9:12]), line[13:].decode("latin-1"), headers)
             m = _STATUS_LINE.fullmatch(line)
             if m is None:
                 raise BadHttpMessage(f"invalid status line {line[:100]!r}")
@@ -358,26 +372,34 @@ def _check_token(kind: str, value: str) -> None:
         raise ValueError(f"invalid HTTP {kind} {value!r}")
 
 
-def _head_bytes(start_line: str, headers: Iterable[tuple[str, str]]) -> bytes:
-    parts = [start_line]
+def check_fields(headers: Iterable[tuple[str, str]]) -> None:
+    """Raise ``ValueError`` for a header name that is not a token (RFC 9110
+    §5.1) or a value with a control character other than HTAB (CR, LF, NUL,
+    ...: RFC 9110 §5.5), the checks every serialized head passes."""
     token, bad = _STR_TOKEN.fullmatch, _STR_BAD.search  # no Python call per field
     for name, value in headers:
         if token(name) is None:
             raise ValueError(f"invalid HTTP header name {name!r}")
         if bad(value):
             raise ValueError(f"control character (CR, LF, NUL, ...) in the value of header {name!r}")
-        parts.append(f"{name}: {value}")
-    parts.append("\r\n")
-    return "\r\n".join(parts).encode("utf-8", "surrogateescape")
 
 
-def serialize_request(method: str, target: str, headers: Iterable[tuple[str, str]]) -> bytes:
+def _head_bytes(start_line: str, headers: Iterable[tuple[str, str]], checked: bool = False) -> bytes:
+    if not checked:
+        headers = list(headers)
+        check_fields(headers)
+    return "\r\n".join([start_line, *map(": ".join, headers), "\r\n"]).encode("utf-8", "surrogateescape")
+
+
+def serialize_request(method: str, target: str, headers: Iterable[tuple[str, str]], *, checked: bool = False) -> bytes:
     """A request head. Raises ``ValueError`` for a method that is not a token,
-    a target with whitespace or control characters, or a bad header."""
+    a target with whitespace or control characters, or a bad header
+    (``check_fields``; *checked*: the caller has checked every field, as
+    ``ClientHandshake`` does for the fields it did not write itself)."""
     _check_token("method", method)
     if not target or _STR_BAD.search(target) or " " in target:
         raise ValueError(f"invalid request target {target!r}")
-    return _head_bytes(f"{method} {target} HTTP/1.1", headers)
+    return _head_bytes(f"{method} {target} HTTP/1.1", headers, checked)
 
 
 def serialize_response(status: int, reason: str, headers: Iterable[tuple[str, str]]) -> bytes:

@@ -14,7 +14,7 @@ from aiohttp_ws.sansio.handshake import (
     process_request,
     reject_response,
 )
-from aiohttp_ws.sansio.http11 import HeadParser, RequestHead, ResponseHead
+from aiohttp_ws.sansio.http11 import HeadParser, RequestHead, ResponseHead, serialize_request
 
 
 def test_accept_key_rfc_example() -> None:
@@ -152,3 +152,30 @@ def test_server_rejects_bad_requests(text: str, status: int) -> None:
     assert isinstance(head, ResponseHead) and head.status == status
     if status == 426:
         assert head.headers["Sec-WebSocket-Version"] == "13"
+
+
+def test_the_request_checks_what_the_caller_gave_and_equals_the_checked_serializer() -> None:
+    # ClientHandshake checks the caller's fields, Host and key and writes its
+    # own fields unchecked: the bytes are those of the checking serializer.
+    hs = ClientHandshake(host="h:1", target="/p?q=1", headers=[("User-Agent", "u"), ("Origin", "http://o")], protocols=["chat"])
+    assert hs.request == serialize_request("GET", "/p?q=1", list(hs.headers.items()))
+    assert hs.request.startswith(b"GET /p?q=1 HTTP/1.1\r\nUser-Agent: u\r\nOrigin: http://o\r\nHost: h:1\r\n")
+    for bad in ("a\r\nInjected: 1", "a\nb", "a\x00b", "a\rb", "a\x7fb"):
+        with pytest.raises(ValueError, match="control character"):
+            ClientHandshake(host="h", target="/", headers=[("X", bad)])
+        with pytest.raises(ValueError, match="control character"):
+            ClientHandshake(host=bad, target="/")
+        with pytest.raises(ValueError, match="control character"):
+            ClientHandshake(host="h", target="/", key=bad)
+        with pytest.raises(ValueError, match="control character"):  # a caller's field that ours would replace
+            ClientHandshake(host="h", target="/", headers=[("Upgrade", bad)])
+    for bad_name in ("X Y", "X:Y", "X\r\n", ""):
+        with pytest.raises(ValueError, match="header name"):
+            ClientHandshake(host="h", target="/", headers=[(bad_name, "v")])
+    with pytest.raises(ValueError, match="target"):
+        ClientHandshake(host="h", target="/a b")
+    with pytest.raises(ValueError, match="method"):
+        ClientHandshake(host="h", target="/", method="GE T")
+    # an iterator of fields is read once
+    hs = ClientHandshake(host="h", target="/", headers=iter([("X-A", "1")]))
+    assert hs.headers["X-A"] == "1" and b"\r\nX-A: 1\r\n" in hs.request

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from aiohttp_ws.exceptions import BadHttpMessage, LineTooLong, TooManyHeaders
@@ -249,3 +251,27 @@ def test_whole_heads_take_the_one_expression_path() -> None:
     assert isinstance(head, ResponseHead) and head.headers.getall("X-Dup") == ["1", "2"]
     assert head.headers["Connection"] == "keep-alive, Upgrade"
     assert calls == [RESPONSE[:-2]] and parser.leftover == b"rest"
+
+
+_STATUS_ALPHABET = st.sampled_from([b"H", b"T", b"P", b"/", b"1", b"0", b"2", b".", b" ", b"\r", b"\t", b"\x00", b"\xe9", b"x", b"9"])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    prefix=st.sampled_from([b"HTTP/1.1 ", b"HTTP/1.0 ", b"HTTP/2.0 ", b"HTTP/1.1", b"HTTP/11 ", b"http/1.1 ", b""]),
+    rest=st.lists(_STATUS_ALPHABET, max_size=12).map(b"".join),
+)
+def test_the_usual_status_line_reads_as_the_status_expression_does(prefix: bytes, rest: bytes) -> None:
+    # _start_line reads "HTTP/1.1 NNN[ reason]" without the regular expression:
+    # the same status, version and reason, and the same lines refused.
+    line = prefix + rest
+    assume(line)  # an empty line before the start line is skipped
+    m = re.fullmatch(rb"HTTP/(\d)\.(\d) (\d{3})(?: (.*))?", line)
+    try:
+        head = HeadParser(is_response=True).feed(line + b"\r\n\r\n")
+    except BadHttpMessage:
+        assert m is None or b"\n" in line
+        return
+    assert m is not None and isinstance(head, ResponseHead)
+    assert head.version == (int(m.group(1)), int(m.group(2))) and head.status == int(m.group(3))
+    assert head.reason == (m.group(4) or b"").decode("latin-1")
