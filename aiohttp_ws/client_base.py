@@ -58,6 +58,9 @@ def _to_url(url: str | URL) -> URL:
     return URL(url) if isinstance(url, str) else url
 
 
+_NO_NAMES: frozenset[str] = frozenset()
+
+
 def _base_url(base_url: str | URL | None) -> URL | None:
     """aiohttp's ``base_url`` rule: absolute, with a path ending in ``/``."""
     if base_url is None:
@@ -180,15 +183,16 @@ class SessionBase:
     ) -> None:
         if max_redirects < 0 or max_body_size <= 0:
             raise ValueError("max_redirects must be >= 0 and max_body_size > 0")
-        _refuse_unsupported(loop, request_class, version, middlewares, ssl_shutdown_timeout)
-        self._trace_configs = tuple(trace_configs or ())
+        if loop is not None or request_class or version is not HttpVersion11 or middlewares or ssl_shutdown_timeout is not _UNSET:
+            _refuse_unsupported(loop, request_class, version, middlewares, ssl_shutdown_timeout)
+        self._trace_configs = tuple(trace_configs) if trace_configs else ()
         for config in self._trace_configs:
             config.freeze()
-        self._base_url = _base_url(base_url)
+        self._base_url = None if base_url is None else _base_url(base_url)
         self._connector = connector if connector is not None else TCPConnector()
         self._connector_owner = connector_owner
-        self._default_headers: CIMultiDict[str] = CIMultiDict(headers or {})
-        self._skip_auto_headers = frozenset(h.lower() for h in skip_auto_headers or ())
+        self._default_headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+        self._skip_auto_headers = frozenset(h.lower() for h in skip_auto_headers) if skip_auto_headers else _NO_NAMES
         self._json_serialize: Callable[[Any], str | bytes] = json_serialize_bytes or json_serialize
         self._response_class = response_class
         self._auto_decompress = auto_decompress
@@ -204,7 +208,7 @@ class SessionBase:
         self._trust_env = trust_env
         self._proxy = URL(proxy) if isinstance(proxy, str) else proxy
         self._proxy_auth = proxy_auth
-        self._proxy_headers: CIMultiDict[str] = CIMultiDict(proxy_headers or {})
+        self._proxy_headers: CIMultiDict[str] = CIMultiDict(proxy_headers) if proxy_headers else CIMultiDict()
         self._raise_for_status = raise_for_status
         self._max_body_size = max_body_size
         #: ``ws_connect``'s default ``http2`` (``None``: the connector's).
