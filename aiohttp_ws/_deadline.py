@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from contextvars import ContextVar
-from typing import Awaitable, TypeVar
+from typing import Awaitable, Callable, TypeVar
 
 from .exceptions import ServerTimeoutError
 
@@ -32,12 +32,12 @@ class _Expiry:
 async def bounded(
     awaitable: Awaitable[T],
     deadline: float | None,
-    message: str | None = None,
+    message: Callable[[], str] | None = None,
     error: type[ServerTimeoutError] = ServerTimeoutError,
 ) -> T:
     """Await *awaitable* in the calling task until *deadline* (a ``loop.time()``
     value; ``None``: no bound), then cancel it and raise ``asyncio.TimeoutError``
-    (with a *message*: ``error(message)``, see ``within``).
+    (with a *message*: ``error(message())``, see ``within``).
 
     On Python 3.11+ this is ``asyncio.timeout_at``'s behaviour (the task is
     cancelled at the deadline; the cancellation becomes ``TimeoutError`` only
@@ -83,14 +83,18 @@ async def bounded(
     except asyncio.TimeoutError as exc:
         if message is None or isinstance(exc, ServerTimeoutError):
             raise
-        raise error(message) from exc
+        raise error(message()) from exc
 
 
 def within(
-    deadline: float | None, awaitable: Awaitable[T], message: str, error: type[ServerTimeoutError] = ServerTimeoutError
+    deadline: float | None,
+    awaitable: Awaitable[T],
+    message: Callable[[], str],
+    error: type[ServerTimeoutError] = ServerTimeoutError,
 ) -> Awaitable[T]:
     """Await *awaitable* until *deadline* (a ``loop.time()`` value; ``None``:
-    no bound). Past it: ``error(message)``. A ``ServerTimeoutError``
+    no bound). Past it: ``error(message())`` (the text is made only then: a
+    URL made a string costs about half a microsecond). A ``ServerTimeoutError``
     raised inside (a read timeout, say) passes unchanged, as does any error
     when there is no deadline. (``bounded`` with a message: one coroutine.)"""
     return bounded(awaitable, deadline, message, error)

@@ -47,6 +47,10 @@ if TYPE_CHECKING:
 __all__ = ("ClientSession", "ws_connect", "ws_connect_forever", "request")
 
 
+_WS_SCHEMES = tuple(_SCHEMES)  # in this order in the error for another scheme
+_AS_WS = {"http": "ws", "https": "wss"}
+
+
 class ClientSession(HttpMethods):
     """A client session: connector, cookies, default headers, auth, proxies,
     redirects and timeouts, for WebSockets and plain HTTP/1.1 requests.
@@ -274,14 +278,15 @@ class ClientSession(HttpMethods):
         http2: Http2Arg | None,
         traces: tuple[Trace, ...] = (),
     ) -> ClientWebSocketResponse[Any]:
-        url = self._check_url(url, params, tuple(_SCHEMES))
-        url = url.with_scheme({"http": "ws", "https": "wss"}.get(url.scheme, url.scheme))
+        url = self._check_url(url, params, _WS_SCHEMES)
+        if url.scheme in _AS_WS:
+            url = url.with_scheme(_AS_WS[url.scheme])
         seconds = _min_timeout(ws_timeout.ws_handshake, self._timeout.total)
         mode = self._http2_mode(http2)
         conn, head, handshake = await within(
             deadline_after(seconds),
             self._ws_handshake(url, method, protocols, auth, origin, headers, route, offers, mode, traces),
-            f"WebSocket handshake with {url} timed out after {seconds} s",
+            lambda: f"WebSocket handshake with {url} timed out after {seconds} s",
         )
         try:
             chosen = handshake.process_response(head)

@@ -343,10 +343,11 @@ class SessionBase:
     ) -> tuple[CIMultiDict[str], BasicAuth | None]:
         """Session then call headers, and the credentials for the URL's origin."""
         merged: CIMultiDict[str] = CIMultiDict(self._default_headers)
-        given: CIMultiDict[str] = CIMultiDict(headers or {})
-        for name in given.keys():
-            merged.popall(name, None)
-        merged.extend(given)
+        if headers:
+            given: CIMultiDict[str] = CIMultiDict(headers)
+            for name in given.keys():
+                merged.popall(name, None)
+            merged.extend(given)
         url_auth = BasicAuth.from_url(url)
         if url_auth is not None and auth is not None:
             raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
@@ -361,10 +362,11 @@ class SessionBase:
     ) -> CIMultiDict[str]:
         """One hop's request headers: ``Host`` (unless the caller writes it),
         the user's headers, ``Authorization`` and the jar's cookies for *url*."""
-        fields: CIMultiDict[str] = CIMultiDict()
         if host:
-            fields["Host"] = _host_header(url, _SCHEMES[url.scheme][1])
-        fields.extend(user_headers)
+            fields: CIMultiDict[str] = CIMultiDict(Host=_host_header(url, _SCHEMES[url.scheme][1]))
+            fields.extend(user_headers)
+        else:
+            fields = CIMultiDict(user_headers)
         if auth is not None:
             fields["Authorization"] = auth.encode()
         cookie = self._cookie_jar.cookie_header(url)
@@ -409,7 +411,7 @@ class SessionBase:
         got = await within(
             deadline_after(timeout.connect),
             opening,
-            f"Connection to {url} timed out (ClientTimeout.connect)",
+            lambda: f"Connection to {url} timed out (ClientTimeout.connect)",
             ConnectionTimeoutError,
         )
         if isinstance(got, tuple):
@@ -445,7 +447,7 @@ class SessionBase:
                     reuse=reuse,
                     **self._dial(route, proxy, timeout, traces).connect_options(),
                 ),
-                f"Connection to {url} timed out (ClientTimeout.connect)",
+                lambda: f"Connection to {url} timed out (ClientTimeout.connect)",
                 ConnectionTimeoutError,
             )
         try:

@@ -231,7 +231,7 @@ class HttpMethods(SessionBase):
             conn, head = await within(
                 deadline,
                 self._request_hop(url, method, fields, body, request, route, proxy, timeout, traces, info, http2),
-                f"Request to {url} timed out (ClientTimeout.total)",
+                lambda: f"Request to {url} timed out (ClientTimeout.total)",
             )
             response = self._response_class(
                 method,

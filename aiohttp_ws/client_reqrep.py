@@ -205,7 +205,7 @@ class ClientResponse:
             raw, reusable = await within(
                 self._read_until,
                 conn.protocol.read_full_body(self._head, limit=self._max_body_size, method=self.method),
-                f"Request to {self.url} timed out (ClientTimeout.total)",
+                lambda: f"Request to {self.url} timed out (ClientTimeout.total)",
             )
         except BaseException:
             self.close()

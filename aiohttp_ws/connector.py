@@ -192,7 +192,17 @@ class _Limiter:
             return False
         return not (self.limit_per_host and self.per_host.get(key, 0) >= self.limit_per_host)
 
+    def take(self, key: ConnectionKey) -> bool:
+        """Count a connection to *key* if a slot is free now; whether it was."""
+        key = _limit_key(key)
+        if not self._free(key):
+            return False
+        self.total += 1
+        self.per_host[key] = self.per_host.get(key, 0) + 1
+        return True
+
     async def acquire(self, key: ConnectionKey) -> None:
+        """Wait for a free slot and count a connection to *key* in it."""
         key = _limit_key(key)
         while not self._free(key):
             fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -405,12 +415,12 @@ class BaseConnector:
         if self._closed:
             raise RuntimeError("Connector is closed.")
         key = self.key_for(host, port, is_ssl=is_ssl, ssl=ssl, proxy=proxy, server_hostname=server_hostname, http2=http2)
-        queued = traces and not self._limiter._free(key)
-        if queued:
-            await send_all(traces, "on_connection_queued_start", TraceConnectionQueuedStartParams())
-        await self._limiter.acquire(key)
-        if queued:
-            await send_all(traces, "on_connection_queued_end", TraceConnectionQueuedEndParams())
+        if not self._limiter.take(key):  # no free slot: queued
+            if traces:
+                await send_all(traces, "on_connection_queued_start", TraceConnectionQueuedStartParams())
+            await self._limiter.acquire(key)
+            if traces:
+                await send_all(traces, "on_connection_queued_end", TraceConnectionQueuedEndParams())
         if reuse:
             conn = self._unpark(key)
             if conn is not None:

@@ -93,16 +93,16 @@ async def test_inner_deadline_after_an_enclosing_one_arms_no_timer() -> None:
     armed = count_timers(loop)
 
     async def inner(deadline: float) -> str:
-        return await within(deadline, forever("slept"), "inner", ConnectionTimeoutError)
+        return await within(deadline, forever("slept"), lambda: "inner", ConnectionTimeoutError)
 
     now = loop.time()
     with pytest.raises(ServerTimeoutError, match="^outer$") as info:
-        await within(now + 0.05, inner(now + 30), "outer")
+        await within(now + 0.05, inner(now + 30), lambda: "outer")
     assert not isinstance(info.value, ConnectionTimeoutError)  # the outer deadline's error, as before
     assert armed == [0.0]  # 0.05 rounded: only the outer timer
     armed.clear()
     with pytest.raises(ConnectionTimeoutError, match="^inner$"):  # an earlier inner deadline still arms
-        await within(loop.time() + 30, inner(loop.time() + 0.05), "outer")
+        await within(loop.time() + 30, inner(loop.time() + 0.05), lambda: "outer")
     assert armed == [30.0, 0.0]
 
 
@@ -194,7 +194,7 @@ def test_deadlines_and_close_on_uvloop() -> None:
 
 async def test_within_reports_timeouts_from_inside_as_before() -> None:
     """``within`` (now ``bounded`` with a message, in one coroutine) turns any
-    ``TimeoutError`` that leaves the wait into ``error(message)`` when it has a
+    ``TimeoutError`` that leaves the wait into ``error(message())`` when it has a
     deadline (an OS-level ETIMEDOUT from a connect included), lets a
     ``ServerTimeoutError`` through unchanged, and reports nothing without a
     deadline."""
@@ -205,14 +205,25 @@ async def test_within_reports_timeouts_from_inside_as_before() -> None:
 
     etimedout = TimeoutError(110, "Connection timed out")
     with pytest.raises(ConnectionTimeoutError, match="^reported$") as info:
-        await within(loop.time() + 30, raises(etimedout), "reported", ConnectionTimeoutError)
+        await within(loop.time() + 30, raises(etimedout), lambda: "reported", ConnectionTimeoutError)
     assert info.value.__cause__ is etimedout
     read_timeout = ServerTimeoutError("read")
     with pytest.raises(ServerTimeoutError, match="^read$"):
-        await within(loop.time() + 30, raises(read_timeout), "reported", ConnectionTimeoutError)
+        await within(loop.time() + 30, raises(read_timeout), lambda: "reported", ConnectionTimeoutError)
     with pytest.raises(TimeoutError) as bare:
-        await within(None, raises(etimedout), "reported", ConnectionTimeoutError)
+        await within(None, raises(etimedout), lambda: "reported", ConnectionTimeoutError)
     assert bare.value is etimedout
+    made: list[str] = []  # the message is made only for a report
+
+    def message() -> str:
+        made.append("m")
+        return "m"
+
+    await within(loop.time() + 30, asyncio.sleep(0), message, ConnectionTimeoutError)
+    assert made == []
+    with pytest.raises(ConnectionTimeoutError, match="^m$"):
+        await within(loop.time() + 0.01, asyncio.sleep(1), message, ConnectionTimeoutError)
+    assert made == ["m"]
     with pytest.raises(TimeoutError) as plain:  # bounded without a message reports nothing
         await bounded(raises(etimedout), loop.time() + 30)
     assert plain.value is etimedout

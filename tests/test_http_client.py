@@ -425,8 +425,9 @@ async def test_connect_timeout_bounds_the_wait_for_a_slot(peer: HttpPeer) -> Non
     timeout = aiohttp_ws.ClientTimeout(connect=0.2)
     async with aiohttp_ws.ClientSession(connector=connector, timeout=timeout) as session:
         held = await session.get(peer.url("/echo"))
-        with pytest.raises(aiohttp_ws.ServerTimeoutError):
+        with pytest.raises(aiohttp_ws.ConnectionTimeoutError) as info:
             await session.get(peer.url("/echo"))
+        assert str(info.value) == f"Connection to {peer.url('/echo')} timed out (ClientTimeout.connect)"
         held.release()
         async with session.get(peer.url("/echo")) as resp:
             assert resp.status == 200
