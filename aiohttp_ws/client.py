@@ -51,6 +51,48 @@ _WS_SCHEMES = tuple(_SCHEMES)  # in this order in the error for another scheme
 _AS_WS = {"http": "ws", "https": "wss"}
 
 
+class _WSOptions:
+    """The per-call choices of one ``ws_connect`` (its keyword arguments of
+    the same names) that the handshake and the connection objects take."""
+
+    __slots__ = (
+        "method", "protocols", "autoclose", "autoping", "heartbeat", "auth", "origin", "params", "headers",
+        "max_msg_size", "max_fragments", "max_queue_bytes", "decode_text", "http2",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        protocols: Sequence[str],
+        autoclose: bool,
+        autoping: bool,
+        heartbeat: float | None,
+        auth: BasicAuth | None,
+        origin: str | None,
+        params: Mapping[str, str] | None,
+        headers: HeadersArg,
+        max_msg_size: int,
+        max_fragments: int,
+        max_queue_bytes: int | tuple[int, int],
+        decode_text: bool,
+        http2: Http2Arg | None,
+    ) -> None:
+        self.method = method
+        self.protocols = protocols
+        self.autoclose = autoclose
+        self.autoping = autoping
+        self.heartbeat = heartbeat
+        self.auth = auth
+        self.origin = origin
+        self.params = params
+        self.headers = headers
+        self.max_msg_size = max_msg_size
+        self.max_fragments = max_fragments
+        self.max_queue_bytes = max_queue_bytes
+        self.decode_text = decode_text
+        self.http2 = http2
+
+
 class ClientSession(HttpMethods):
     """A client session: connector, cookies, default headers, auth, proxies,
     redirects and timeouts, for WebSockets and plain HTTP/1.1 requests.
@@ -195,22 +237,10 @@ class ClientSession(HttpMethods):
         ``ServerTimeoutError``, all when awaited, never at the call (as
         aiohttp: ``asyncio.wait_for(session.ws_connect(url), 5)`` works).
         """
-        options: dict[str, Any] = dict(
-            method=method,
-            protocols=protocols,
-            autoclose=autoclose,
-            autoping=autoping,
-            heartbeat=heartbeat,
-            auth=auth,
-            origin=origin,
-            params=params,
-            headers=headers,
-            max_msg_size=max_msg_size,
-            max_fragments=max_fragments,
-            max_queue_bytes=max_queue_bytes,
-            decode_text=decode_text,
-            http2=http2,
-        )
+        options = _WSOptions(
+            method, protocols, autoclose, autoping, heartbeat, auth, origin, params, headers,
+            max_msg_size, max_fragments, max_queue_bytes, decode_text, http2,
+        )  # positional: a call with 19 keywords cost about a microsecond
 
         async def connect() -> ClientWebSocketResponse[Any]:
             # Every check runs when awaited, as in aiohttp.
@@ -219,20 +249,13 @@ class ClientSession(HttpMethods):
             )
             target = self._build_url(url)
             if not self._trace_configs:  # the usual case: no tracing at all
-                return await self._ws_connect(
-                    target, ws_timeout=ws_timeout(timeout, receive_timeout), route=route, offers=offers_from(compress), **options
-                )
+                return await self._ws_connect(target, options, ws_timeout(timeout, receive_timeout), route, offers_from(compress))
             traces = self._traces()
             sent: CIMultiDict[str] = CIMultiDict(headers or {})
             await send_all(traces, "on_request_start", TraceRequestStartParams(method, target, sent))
             try:
                 return await self._ws_connect(
-                    target,
-                    ws_timeout=ws_timeout(timeout, receive_timeout),
-                    route=route,
-                    offers=offers_from(compress),
-                    traces=traces,
-                    **options,
+                    target, options, ws_timeout(timeout, receive_timeout), route, offers_from(compress), traces
                 )
             except BaseException as exc:
                 await send_all(traces, "on_request_exception", TraceRequestExceptionParams(method, target, sent, exc))
@@ -258,34 +281,20 @@ class ClientSession(HttpMethods):
     async def _ws_connect(
         self,
         url: URL,
-        *,
-        method: str,
-        protocols: Sequence[str],
+        o: _WSOptions,
         ws_timeout: ClientWSTimeout,
-        autoclose: bool,
-        autoping: bool,
-        heartbeat: float | None,
-        auth: BasicAuth | None,
-        origin: str | None,
-        params: Mapping[str, str] | None,
-        headers: HeadersArg,
         route: _Route,
-        max_msg_size: int,
-        max_fragments: int,
-        max_queue_bytes: int | tuple[int, int],
         offers: tuple[PerMessageDeflate, ...],
-        decode_text: bool,
-        http2: Http2Arg | None,
         traces: tuple[Trace, ...] = (),
     ) -> ClientWebSocketResponse[Any]:
-        url = self._check_url(url, params, _WS_SCHEMES)
+        url = self._check_url(url, o.params, _WS_SCHEMES)
         if url.scheme in _AS_WS:
             url = url.with_scheme(_AS_WS[url.scheme])
         seconds = _min_timeout(ws_timeout.ws_handshake, self._timeout.total)
-        mode = self._http2_mode(http2)
+        mode = self._http2_mode(o.http2)
         conn, head, handshake = await within(
             deadline_after(seconds),
-            self._ws_handshake(url, method, protocols, auth, origin, headers, route, offers, mode, traces),
+            self._ws_handshake(url, o.method, o.protocols, o.auth, o.origin, o.headers, route, offers, mode, traces),
             lambda: f"WebSocket handshake with {url} timed out after {seconds} s",
         )
         try:
@@ -295,14 +304,14 @@ class ClientSession(HttpMethods):
             raise
         core = WebSocketProtocol(
             is_client=True,
-            max_msg_size=max_msg_size,
-            max_fragments=max_fragments,
-            autoping=autoping,
-            autoclose=autoclose,
+            max_msg_size=o.max_msg_size,
+            max_fragments=o.max_fragments,
+            autoping=o.autoping,
+            autoclose=o.autoclose,
             deflate=handshake.deflate,
         )
         ws_conn = WebSocketConnection(
-            core, heartbeat=heartbeat, max_queue_bytes=max_queue_bytes, close_timeout=ws_timeout.ws_close
+            core, heartbeat=o.heartbeat, max_queue_bytes=o.max_queue_bytes, close_timeout=ws_timeout.ws_close
         )
         if isinstance(conn, Connection):
             conn.protocol.read_timeout = None
@@ -315,9 +324,9 @@ class ClientSession(HttpMethods):
             headers=head.headers,
             protocol=chosen,
             timeout=ws_timeout,
-            autoclose=autoclose,
-            autoping=autoping,
-            decode_text=decode_text,
+            autoclose=o.autoclose,
+            autoping=o.autoping,
+            decode_text=o.decode_text,
         )
         if traces:
             await _trace_opened(traces, ws, ws_conn, handshake, head, url)
