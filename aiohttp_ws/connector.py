@@ -178,33 +178,32 @@ class Connection:
 
 
 class _Limiter:
-    """Counts open connections, in total and per host, and queues waiters."""
+    """Counts open connections, in total and (with a per-host limit) per
+    host, and queues waiters."""
 
     def __init__(self, limit: int, limit_per_host: int) -> None:
         self.limit = limit
         self.limit_per_host = limit_per_host
         self.total = 0
-        self.per_host: dict[ConnectionKey, int] = {}
+        self.per_host: dict[ConnectionKey, int] = {}  # counted only under a per-host limit
         self._waiters: list[asyncio.Future[None]] = []
-
-    def _free(self, key: ConnectionKey) -> bool:
-        if self.limit and self.total >= self.limit:
-            return False
-        return not (self.limit_per_host and self.per_host.get(key, 0) >= self.limit_per_host)
 
     def take(self, key: ConnectionKey) -> bool:
         """Count a connection to *key* if a slot is free now; whether it was."""
-        key = _limit_key(key)
-        if not self._free(key):
+        if self.limit and self.total >= self.limit:
             return False
+        if self.limit_per_host:
+            key = _limit_key(key)
+            count = self.per_host.get(key, 0)
+            if count >= self.limit_per_host:
+                return False
+            self.per_host[key] = count + 1
         self.total += 1
-        self.per_host[key] = self.per_host.get(key, 0) + 1
         return True
 
     async def acquire(self, key: ConnectionKey) -> None:
         """Wait for a free slot and count a connection to *key* in it."""
-        key = _limit_key(key)
-        while not self._free(key):
+        while not self.take(key):
             fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.append(fut)
             try:
@@ -212,17 +211,16 @@ class _Limiter:
             finally:
                 if fut in self._waiters:
                     self._waiters.remove(fut)
-        self.total += 1
-        self.per_host[key] = self.per_host.get(key, 0) + 1
 
     def release(self, key: ConnectionKey) -> None:
-        key = _limit_key(key)
         self.total -= 1
-        left = self.per_host[key] - 1
-        if left:
-            self.per_host[key] = left
-        else:
-            del self.per_host[key]
+        if self.limit_per_host:
+            key = _limit_key(key)
+            left = self.per_host[key] - 1
+            if left:
+                self.per_host[key] = left
+            else:
+                del self.per_host[key]
         waiters, self._waiters = self._waiters, []
         for fut in waiters:
             if not fut.done():
