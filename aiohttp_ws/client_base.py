@@ -440,12 +440,18 @@ class SessionBase:
         if conn is None:
             conn = await within(
                 deadline_after(timeout.connect),
-                self._connector.connect(
+                self._connector.connect(  # _dial's arguments, without its object
                     url.raw_host,
                     url.port,
                     is_ssl=_SCHEMES[url.scheme][0],
                     reuse=reuse,
-                    **self._dial(route, proxy, timeout, traces).connect_options(),
+                    ssl=route.ssl,
+                    server_hostname=route.server_hostname,
+                    timeout=timeout.sock_connect,
+                    proxy=proxy.url if proxy else None,
+                    proxy_auth=proxy.auth if proxy else None,
+                    proxy_headers=proxy.headers if proxy else None,
+                    traces=traces,
                 ),
                 lambda: f"Connection to {url} timed out (ClientTimeout.connect)",
                 ConnectionTimeoutError,

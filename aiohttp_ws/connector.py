@@ -31,7 +31,7 @@ from .exceptions import (
 )
 from .sansio.http11 import ResponseHead, serialize_request
 from ._deadline import bounded, deadline_after
-from ._dns import Resolver, interleave as order_addresses
+from ._dns import Resolver, interleave as order_addresses, ip_literal
 from ._tcp_connect import sock_connect
 from .socks import SOCKS_SCHEMES, socks_connect
 from .tracing import (
@@ -736,7 +736,9 @@ class TCPConnector(BaseConnector):
         self, host: str, port: int, tls: dict[str, Any], factory: Callable[[], HttpHeadProtocol] = _factory
     ) -> tuple[asyncio.Transport, HttpHeadProtocol]:
         loop = asyncio.get_running_loop()
-        infos = order_addresses(await self._resolver.resolve(host, port), self._interleave)
+        infos = ip_literal(host, port, self._resolver.family)  # what resolve() answers first, without its coroutine
+        if infos is None:
+            infos = order_addresses(await self._resolver.resolve(host, port), self._interleave)
         if len(infos) == 1:
             family, _, proto, _, address = infos[0]
             if (
