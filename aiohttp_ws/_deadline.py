@@ -29,12 +29,12 @@ class _Expiry:
         self.task.cancel()
 
 
-async def bounded(
+def bounded(
     awaitable: Awaitable[T],
     deadline: float | None,
     message: Callable[[], str] | None = None,
     error: type[ServerTimeoutError] = ServerTimeoutError,
-) -> T:
+) -> Awaitable[T]:
     """Await *awaitable* in the calling task until *deadline* (a ``loop.time()``
     value; ``None``: no bound), then cancel it and raise ``asyncio.TimeoutError``
     (with a *message*: ``error(message())``, see ``within``).
@@ -50,9 +50,27 @@ async def bounded(
     have been (a ``ws_connect`` within its 10 s handshake deadline does not
     also arm the connector's 30 s ``sock_connect`` timer). On the default
     event loop each timer costs about as much as an event-loop iteration.
-    Raises ``RuntimeError`` outside a task."""
+    Raises ``RuntimeError`` outside a task.
+
+    Call it in the task that awaits it, right before the ``await``: when no
+    timer would be armed and nothing would be reported (no *deadline*, or an
+    enclosing earlier one and no *message*) *awaitable* itself is returned,
+    without a coroutine around it."""
     if deadline is None:
-        return await awaitable
+        return awaitable
+    if message is None and sys.version_info >= (3, 11):
+        enclosing = _ENCLOSING.get()
+        if enclosing is not None and enclosing[1] <= deadline and enclosing[0] is _current_task():
+            return awaitable
+    return _bounded(awaitable, deadline, message, error)
+
+
+async def _bounded(
+    awaitable: Awaitable[T],
+    deadline: float,
+    message: Callable[[], str] | None,
+    error: type[ServerTimeoutError],
+) -> T:
     try:  # with a message, within()'s report in the same frame: one coroutine per deadline
         if sys.version_info < (3, 11):  # no Task.uncancel: a task per wait
             return await asyncio.wait_for(awaitable, max(deadline - asyncio.get_running_loop().time(), 0))

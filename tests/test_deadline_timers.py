@@ -106,6 +106,29 @@ async def test_inner_deadline_after_an_enclosing_one_arms_no_timer() -> None:
     assert armed == [30.0, 0.0]
 
 
+async def test_no_coroutine_around_a_wait_that_arms_no_timer() -> None:
+    """``bounded`` hands back the awaitable itself when it would arm nothing
+    and report nothing: no deadline, or (without a message) an enclosing
+    earlier deadline of the same task; otherwise its own coroutine."""
+    loop = asyncio.get_running_loop()
+    seen: list[bool] = []
+
+    async def probe(deadline: float | None, message: Callable[[], str] | None = None) -> None:
+        waited = forever("x")
+        wrapper = bounded(waited, deadline, message)
+        seen.append(wrapper is waited)
+        waited.close()
+        if wrapper is not waited:
+            wrapper.close()  # type: ignore[attr-defined]
+
+    await probe(None)
+    await probe(loop.time() + 30)
+    await bounded(probe(loop.time() + 60), loop.time() + 30)  # enclosed, no message
+    await bounded(probe(loop.time() + 60, lambda: "m"), loop.time() + 30)  # enclosed, reports
+    await bounded(probe(loop.time() + 10), loop.time() + 30)  # earlier than the enclosing one
+    assert seen == [True, False, True, False, False]
+
+
 async def test_a_task_started_inside_keeps_its_own_deadline() -> None:
     """The enclosing deadline bounds only its own task: a task created
     inside it (the context is copied) arms its own timer."""
