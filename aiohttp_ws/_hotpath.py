@@ -182,6 +182,17 @@ class HotPath:
             data = self.core.send_message(payload, opcode, compress)
         except InvalidStateError as exc:
             raise ClientConnectionResetError("Cannot write to closing transport") from exc
+        self._write_frame(data)
+        return self._drain() if getattr(self, "_write_paused") else None  # noqa: B009
+
+    def write_frame(self, data: bytes) -> None:
+        """Write the bytes of whole frames (a close frame) as ``write_message``
+        does: the direct first send where ``_send_now`` applies, else
+        ``_write`` (which logs, or raises ``ClientConnectionResetError`` for a
+        closing transport)."""
+        self._write_frame(data)
+
+    def _write_frame(self, data: bytes) -> None:
         transport = self.transport
         if self._log is not None or transport is None or transport.is_closing():
             self._write(data)  # logs it, or raises the error of a closing transport
@@ -189,7 +200,6 @@ class HotPath:
             self._send_now(transport, data)
         else:
             transport.write(data)
-        return self._drain() if getattr(self, "_write_paused") else None  # noqa: B009
 
     def _send_now(self, transport: asyncio.Transport, data: bytes) -> None:
         # Compiled only, for the plain TCP transports of asyncio and uvloop

@@ -48,4 +48,5 @@ cdef class HotPath:
     # C calls only (no Python override lookups): the receive path's inner steps.
     cdef _on_messages(self, list messages)
     cdef _put(self, object msg)
+    cdef _write_frame(self, bytes data)
     cdef _send_now(self, object transport, bytes data)

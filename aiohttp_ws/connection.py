@@ -540,7 +540,7 @@ class WebSocketConnection(SendPath, Heartbeat, PartReceiving, HotPath, asyncio.B
             self._waiter = None
             waiter.set_result(WS_CLOSING_MESSAGE)
         try:
-            self._write(data)
+            self.write_frame(data)
         except ClientConnectionResetError:
             return True
         ending = self._ending = _Ending(self, timeout)
