@@ -36,6 +36,8 @@ def merge_ssl(
     """
     if not isinstance(ssl, (bool, ssl_module.SSLContext, Fingerprint)):
         raise TypeError(f"ssl should be SSLContext, Fingerprint, or bool, got {ssl!r} instead.")
+    if verify_ssl is None and ssl_context is None and fingerprint is None:
+        return ssl  # the usual call: none of the deprecated three
     legacy = {"verify_ssl": verify_ssl, "ssl_context": ssl_context, "fingerprint": fingerprint}
     given = {name: value for name, value in legacy.items() if value is not None}
     for name in given:

@@ -352,7 +352,7 @@ class ClientSession(HttpMethods):
         user_headers, auth = self._user_headers(url, headers, auth)
         if origin_header is not None:
             user_headers["Origin"] = origin_header
-        start = origin(url)
+        first = url  # its origin is needed only when a redirect is followed
         history: list[ResponseHead] = []
         while True:
             fields = self._hop_headers(url, user_headers, auth, host=False)
@@ -404,7 +404,7 @@ class ClientSession(HttpMethods):
                 await send_all(traces, "on_request_redirect", TraceRequestRedirectParams(method, url, CIMultiDict(fields), hop))
             if len(history) > self._max_redirects:
                 raise TooManyRedirects(info, status=head.status, message=head.reason, headers=head.headers)
-            url, same_origin = follow(url, location, start, user_headers, websocket=True)
+            url, same_origin = follow(url, location, origin(first), user_headers, websocket=True)
             if not same_origin:
                 auth = None
         if not opened:

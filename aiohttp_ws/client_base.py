@@ -324,7 +324,7 @@ class SessionBase:
 
     def _default(self, headers: CIMultiDict[str], name: str, value: str) -> None:
         """Add a default header unless the caller set it or ``skip_auto_headers`` names it."""
-        if name not in headers and name.lower() not in self._skip_auto_headers:
+        if name not in headers and not (self._skip_auto_headers and name.lower() in self._skip_auto_headers):
             headers[name] = value
 
     def _check_url(self, url: URL, params: Mapping[str, str] | None, schemes: Sequence[str]) -> URL:
