@@ -12,7 +12,7 @@ import hashlib
 import socket
 import ssl as ssl_module
 from asyncio.staggered import staggered_race
-from typing import Any, Callable, Literal, Union
+from typing import Any, Callable, Literal, NamedTuple, Union
 
 import attrs
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -94,10 +94,11 @@ def check_http2(value: Any) -> Http2Arg:
     raise ValueError(f"http2 must be False, True or 'prior-knowledge', not {value!r}")
 
 
-@attrs.frozen(cache_hash=True)  # a dict key several times per connect
-class ConnectionKey:
+class ConnectionKey(NamedTuple):
     """Where a connection goes: host, port, TLS, the TLS choice and the proxy.
-    Pooled connections are only reused for an equal key."""
+    Pooled connections are only reused for an equal key. A named tuple, as
+    aiohttp's ``ConnectionKey`` is (a dict key several times per connect:
+    its hash is the tuple's, in C)."""
 
     host: str
     port: int
@@ -229,7 +230,7 @@ class _Limiter:
 
 def _limit_key(key: ConnectionKey) -> ConnectionKey:
     """HTTP/1.1 and HTTP/2 connections to one endpoint count as one host."""
-    return attrs.evolve(key, http2=False) if key.http2 else key
+    return key._replace(http2=False) if key.http2 else key
 
 
 class ClientConnectorSSLError(ClientSSLError, ssl_module.SSLError):
