@@ -116,22 +116,23 @@ class HeadParser:
     def feed(self, data: bytes) -> Head | None:
         """Feed bytes; return the head when complete."""
         buf = self._buf
-        if not buf and not self._lines:  # the usual case first: a whole head in one read, CRLF line ends
-            end = data.find(b"\r\n\r\n")
-            if 0 <= end <= self.max_line_size:
-                head = self._whole(data[: end + 2])
-                if head is not None:
-                    buf += memoryview(data)[end + 4 :]
-                    return head
-        buf += data
+        kept = bool(buf)  # nothing kept from before: the head is looked for in data itself, not copied
+        if kept:
+            buf += data
         start = self._start
-        if not self._lines:  # a whole head after bytes kept from before
-            end = buf.find(b"\r\n\r\n", start)
+        if not self._lines:  # the usual case first: a whole head, CRLF line ends
+            source = buf if kept else data
+            end = source.find(b"\r\n\r\n", start)
             if 0 <= end - start <= self.max_line_size:
-                head = self._whole(bytes(buf[start : end + 2]))
+                head = self._whole(bytes(source[start : end + 2]))
                 if head is not None:
-                    self._start = end + 4
+                    if kept:
+                        self._start = end + 4
+                    else:
+                        buf += memoryview(data)[end + 4 :]
                     return head
+        if not kept:
+            buf += data
         while True:
             nl = buf.find(b"\n", start)
             if nl < 0:
